@@ -1,0 +1,56 @@
+from django.contrib import admin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
+
+from accounts.models import User
+
+# Staff rights come from `User.role`; Django's groups and permissions are not used.
+admin.site.unregister(Group)
+
+
+class _NormalizedEmailMixin:
+    def clean_email(self):
+        email = User.objects.normalize_email_address(self.cleaned_data["email"])
+        duplicate = User.objects.filter(email=email).exclude(pk=self.instance.pk)
+        if duplicate.exists():
+            raise auth_forms.ValidationError("An account with this email already exists.")
+        return email
+
+
+class UserCreationForm(_NormalizedEmailMixin, auth_forms.AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "name", "role")
+
+
+class UserChangeForm(_NormalizedEmailMixin, auth_forms.UserChangeForm):
+    class Meta:
+        model = User
+        fields = ("email", "name", "role", "is_active")
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    list_display = ("email", "name", "role", "is_active", "created_at")
+    list_filter = ("role", "is_active")
+    search_fields = ("email", "name")
+    ordering = ("-created_at",)
+    readonly_fields = ("id", "created_at", "last_login")
+    filter_horizontal = ()
+    fieldsets = (
+        (None, {"fields": ("id", "email", "name", "password")}),
+        ("Access", {"fields": ("role", "is_active")}),
+        ("History", {"fields": ("created_at", "last_login")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "name", "role", "usable_password", "password1", "password2"),
+            },
+        ),
+    )

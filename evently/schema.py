@@ -1,0 +1,40 @@
+"""Shared pieces of the OpenAPI description: the problem document and its responses."""
+
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class ProblemSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="A URI naming the kind of problem.")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="Stable machine word, e.g. `sold_out`.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Field name to messages; empty unless code is `validation_error`.",
+    )
+
+
+_DESCRIPTIONS = {
+    400: "Invalid input (`validation_error`, `parse_error`).",
+    401: "Missing, expired or invalid credentials.",
+    403: "Signed in without the needed role.",
+    404: "No such object, or not yours.",
+    409: "Conflicts with the current state.",
+    413: "Request body too large.",
+    415: "Body is not JSON.",
+    422: "Idempotency key reused with another body.",
+    429: "Throttled; see Retry-After.",
+    503: "The database is unavailable.",
+}
+
+
+def problems(*statuses: int) -> dict:
+    """`extend_schema(responses=...)` entries for the given error statuses."""
+    return {
+        (status, PROBLEM_MEDIA_TYPE): OpenApiResponse(ProblemSerializer, _DESCRIPTIONS[status])
+        for status in statuses
+    }

@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from evently import views
+from evently.routing import route
+
+api = [
+    route("health", views.HealthView.as_view(), name="health"),
+    route("schema", SpectacularAPIView.as_view(), name="schema"),
+    route("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    route("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include("accounts.urls")),
+    path("", include("events.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api)),
+]
+
+handler400 = "evently.views.bad_request"
+handler403 = "evently.views.permission_denied"
+handler404 = "evently.views.not_found"
+handler500 = "evently.views.server_error"

@@ -1,0 +1,92 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+MAX_CAPACITY = 1_000_000
+
+
+class Event(models.Model):
+    """Something people book seats for.
+
+    Seats are kept in three counters that always add up to the capacity:
+
+        available_seats + booked_seats + held_seats == total_capacity
+
+    `booked_seats` is the tickets of confirmed bookings and `held_seats` the seats held by
+    waitlist offers. Only services change them, with the event row locked, and the database
+    refuses any write that breaks the sum.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    venue = models.CharField(max_length=200)
+    event_time = models.DateTimeField()
+    total_capacity = models.PositiveIntegerField()
+    available_seats = models.PositiveIntegerField()
+    booked_seats = models.PositiveIntegerField(default=0)
+    held_seats = models.PositiveIntegerField(default=0)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["event_time", "id"]
+        indexes = [
+            # The public list: scheduled events from now on, soonest first.
+            models.Index(
+                fields=["event_time", "id"],
+                condition=Q(status="scheduled"),
+                name="events_event_upcoming_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_capacity__gte=1, total_capacity__lte=MAX_CAPACITY),
+                name="events_event_capacity_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(available_seats__gte=0), name="events_event_available_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(available_seats__lte=F("total_capacity")),
+                name="events_event_available_within_capacity",
+            ),
+            models.CheckConstraint(
+                condition=Q(booked_seats__gte=0, held_seats__gte=0),
+                name="events_event_counters_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    total_capacity=F("available_seats") + F("booked_seats") + F("held_seats")
+                ),
+                name="events_event_seats_balance",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="events_event_price_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "cancelled"]), name="events_event_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.event_time:%Y-%m-%d %H:%M})"
+
+    @property
+    def taken_seats(self) -> int:
+        return self.booked_seats + self.held_seats

@@ -1,0 +1,7 @@
+from evently.routing import Router
+from events import views
+
+router = Router()
+router.register("events", views.EventViewSet, basename="event")
+
+urlpatterns = router.urls

@@ -1,0 +1,88 @@
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from evently.permissions import IsAdmin
+from evently.schema import problems
+from events import selectors, services
+from events.filters import EventFilter
+from events.models import Event
+from events.serializers import EventInputSerializer, EventSerializer
+
+
+@extend_schema_view(
+    list=extend_schema(
+        operation_id="events_list",
+        description="Upcoming scheduled events, soonest first.",
+        responses={200: EventSerializer(many=True), **problems(400)},
+    ),
+    retrieve=extend_schema(
+        operation_id="events_retrieve",
+        description="Any event, past or cancelled included.",
+        responses={200: EventSerializer, **problems(404)},
+    ),
+    create=extend_schema(
+        operation_id="events_create",
+        request=EventInputSerializer,
+        responses={201: EventSerializer, **problems(400, 401, 403)},
+    ),
+    update=extend_schema(
+        operation_id="events_update",
+        request=EventInputSerializer,
+        responses={200: EventSerializer, **problems(400, 401, 403, 404, 409)},
+    ),
+    partial_update=extend_schema(
+        operation_id="events_partial_update",
+        request=EventInputSerializer(partial=True),
+        responses={200: EventSerializer, **problems(400, 401, 403, 404, 409)},
+    ),
+    destroy=extend_schema(
+        operation_id="events_destroy",
+        responses={204: None, **problems(401, 403, 404)},
+    ),
+)
+class EventViewSet(viewsets.GenericViewSet):
+    serializer_class = EventSerializer
+    # The selector applies EventFilter; the backend is listed so the schema documents it.
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = EventFilter
+    lookup_field = "pk"
+
+    def get_permissions(self):
+        if self.action in {"list", "retrieve"}:
+            return [AllowAny()]
+        return [IsAdmin()]
+
+    def get_queryset(self):  # used by the schema generator only
+        return Event.objects.none()
+
+    def list(self, request):
+        events = selectors.event_list_upcoming(filters=request.query_params)
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(EventSerializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(EventSerializer(selectors.event_get(event_id=pk)).data)
+
+    def create(self, request):
+        data = EventInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.event_create(created_by=request.user, **data.validated_data)
+        return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial=False):
+        data = EventInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        event = services.event_update(
+            event_id=pk, actor=request.user, changes=dict(data.validated_data)
+        )
+        return Response(EventSerializer(event).data)
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        services.event_delete(event_id=pk, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,44 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from accounts.models import User
+from events.models import Event
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    name = factory.Sequence(lambda n: f"Person {n}")
+    role = User.Role.USER
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class AdminFactory(UserFactory):
+    role = User.Role.ADMIN
+
+
+class EventFactory(DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    name = factory.Sequence(lambda n: f"Concert {n}")
+    description = "An evening of music."
+    venue = "Main Hall"
+    event_time = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+    total_capacity = 100
+    available_seats = factory.SelfAttribute("total_capacity")
+    price = Decimal("49.99")

@@ -1,0 +1,57 @@
+"""Every error, whoever raises it, is an RFC 9457 problem document."""
+
+import pytest
+from django.test import override_settings
+
+from tests.factories import EventFactory
+from tests.problems import assert_problem
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_route_is_problem_404(anon_api):
+    assert_problem(anon_api.get("/api/nope"), 404, "not_found")
+    assert_problem(anon_api.get("/nowhere"), 404, "not_found")
+
+
+def test_wrong_method_is_problem_405(anon_api, user_api):
+    assert_problem(user_api.delete("/api/auth/me"), 405, "method_not_allowed")
+    assert_problem(anon_api.get("/api/auth/login"), 405, "method_not_allowed")
+
+
+def test_routes_answer_with_and_without_trailing_slash_without_redirecting(anon_api, user_api):
+    event = EventFactory()
+    for path in (
+        "/api/events",
+        "/api/events/",
+        f"/api/events/{event.pk}",
+        f"/api/events/{event.pk}/",
+        "/api/health/",
+    ):
+        assert anon_api.get(path).status_code == 200, path
+    assert user_api.get("/api/auth/me/").status_code == 200
+    response = anon_api.post(
+        "/api/auth/login/", {"email": "a@example.com", "password": "x"}, format="json"
+    )
+    assert response.status_code == 401  # handled, not a 301 that would drop the body
+
+
+def test_unexpected_error_is_problem_500_without_trace(anon_api, monkeypatch):
+    from events import selectors
+
+    def boom(**kwargs):
+        raise RuntimeError("SELECT secret FROM internals")
+
+    monkeypatch.setattr(selectors, "event_list_upcoming", boom)
+    anon_api.raise_request_exception = False
+    response = anon_api.get("/api/events")
+    body = assert_problem(response, 500, "server_error")
+    assert "secret" not in response.content.decode()
+    assert "Traceback" not in response.content.decode()
+    assert body["detail"] == "An unexpected error occurred."
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024)
+def test_oversized_body_is_refused(admin_api):
+    response = admin_api.post("/api/events", {"name": "x" * 5000}, format="json")
+    assert_problem(response, 413, "request_too_large")
