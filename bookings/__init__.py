@@ -1,1 +1,1 @@
-"""Bookings: built with its issue; the app's place in the layout is reserved."""
+

@@ -85,3 +85,57 @@ class LockTimeout(DomainError):
     title = "Busy, try again"
     default_detail = "The resource is busy; retry shortly."
     retry_after = 1
+
+
+class EventClosed(DomainError):
+    code = "event_closed"
+    title = "Event closed"
+    default_detail = "This event is cancelled or has already started."
+
+
+class SoldOut(DomainError):
+    code = "sold_out"
+    title = "Sold out"
+    default_detail = "Not enough seats are available."
+
+
+class TicketLimit(DomainError):
+    code = "ticket_limit"
+    title = "Ticket limit reached"
+    default_detail = "One person may hold at most 10 confirmed tickets per event."
+
+
+class AlreadyWaitlisted(DomainError):
+    code = "already_waitlisted"
+    title = "Already on the waitlist"
+    default_detail = "You already have an active waitlist entry for this event."
+
+
+class AlreadyCancelled(DomainError):
+    code = "already_cancelled"
+    title = "Already cancelled"
+    default_detail = "This is already cancelled."
+
+
+class EventStarted(DomainError):
+    code = "event_started"
+    title = "Event started"
+    default_detail = "The event has already started."
+
+
+class OfferExpired(DomainError):
+    code = "offer_expired"
+    title = "Offer expired"
+    default_detail = "The offer has expired; its seats were passed on."
+
+
+class NotOffered(DomainError):
+    code = "not_offered"
+    title = "No open offer"
+    default_detail = "This waitlist entry has no open offer."
+
+
+class WaitlistEntryClosed(DomainError):
+    code = "waitlist_entry_closed"
+    title = "Waitlist entry closed"
+    default_detail = "This waitlist entry is no longer active."

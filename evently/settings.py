@@ -80,6 +80,9 @@ INSTALLED_APPS = [
     "evently",
     "accounts",
     "events",
+    "bookings",
+    "waitlist",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -246,6 +249,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
+
+# --- Waitlist -------------------------------------------------------------------------------
+# How long a waitlist offer holds its seats before they pass to the next person.
+WAITLIST_OFFER_TTL_SECONDS = env_int("WAITLIST_OFFER_TTL_SECONDS", 1800, minimum=1)
 
 # --- CORS and security ----------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")

@@ -12,6 +12,9 @@ api = [
     route("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("accounts.urls")),
     path("", include("events.urls")),
+    path("", include("bookings.urls")),
+    path("", include("waitlist.urls")),
+    path("", include("notifications.urls")),
 ]
 
 urlpatterns = [

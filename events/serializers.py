@@ -36,3 +36,12 @@ class EventInputSerializer(serializers.Serializer):
     price = serializers.DecimalField(
         max_digits=10, decimal_places=2, min_value=0, help_text="At most two decimals."
     )
+
+
+class EventSummarySerializer(serializers.ModelSerializer):
+    """The event as embedded in bookings and waitlist entries."""
+
+    class Meta:
+        model = Event
+        fields = ["id", "name", "event_time", "venue"]
+        read_only_fields = fields

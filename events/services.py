@@ -7,9 +7,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from bookings.models import Booking
+from bookings.services import booking_cancel_all
 from evently.exceptions import CapacityBelowTaken, EventCancelled, Invalid
-from evently.lookups import get_or_not_found
 from events.models import Event
+from events.seats import lock_event
+from notifications.models import Notification
+from notifications.services import notify
+from waitlist.models import WaitlistEntry
+from waitlist.services import waitlist_cancel_all, waitlist_serve
 
 EDITABLE_FIELDS = {"name", "description", "venue", "event_time", "total_capacity", "price"}
 
@@ -45,21 +51,20 @@ def event_create(
 def event_update(*, event_id, actor: User, changes: dict[str, Any]) -> Event:
     """Apply an admin's edit with the event row locked.
 
-    Capacity may not drop below the seats taken (booked plus held by offers); a raise adds the
-    difference to `available_seats`.
+    Capacity may not drop below the seats taken (booked plus held by offers); a raise frees
+    seats, which are offered to the waitlist first. A new time or venue is announced to every
+    ticket holder.
     """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
     with transaction.atomic():
-        event = get_or_not_found(
-            Event.objects.select_for_update(), pk=event_id, message="No event with this id."
-        )
+        event = lock_event(event_id)
         if event.status == Event.Status.CANCELLED:
             raise EventCancelled()
-        if "event_time" in changes and changes["event_time"] != event.event_time:
+        changes = {f: v for f, v in changes.items() if getattr(event, f) != v}
+        if "event_time" in changes:
             _ensure_future(changes["event_time"])
-
         new_capacity = changes.pop("total_capacity", event.total_capacity)
         if new_capacity < event.taken_seats:
             raise CapacityBelowTaken(
@@ -67,20 +72,58 @@ def event_update(*, event_id, actor: User, changes: dict[str, Any]) -> Event:
                 "or held.",
                 taken_seats=event.taken_seats,
             )
+        for name, value in changes.items():
+            setattr(event, name, value)
         delta = new_capacity - event.total_capacity
-        for field, value in changes.items():
-            setattr(event, field, value)
-        if delta:
-            event.total_capacity = new_capacity
-            event.available_seats = F("available_seats") + delta
+        event.total_capacity = new_capacity
+        event.available_seats = F("available_seats") + delta
         event.save()
         event.refresh_from_db()
+
+        if delta > 0:
+            waitlist_serve(event=event)
+        if {"event_time", "venue"} & set(changes):
+            holders = Booking.objects.filter(
+                event=event, status=Booking.Status.CONFIRMED
+            ).values_list("user_id", flat=True)
+            notify(
+                user_ids=list(holders),
+                event=event,
+                type=Notification.Type.EVENT_UPDATED,
+                title=f"{event.name} has changed",
+                message=f"{event.name} now takes place on {event.event_time:%Y-%m-%d %H:%M} UTC "
+                f"at {event.venue}.",
+            )
     return event
 
 
-def event_delete(*, event_id, actor: User) -> None:
+def event_delete(*, event_id, actor: User) -> str:
+    """Delete an event nobody has booked or waited for; otherwise cancel it.
+
+    Cancelling keeps every record: each confirmed booking and active waitlist entry is
+    cancelled, all seats return, and each person is notified. Returns "deleted" or "cancelled".
+    """
     with transaction.atomic():
-        event = get_or_not_found(
-            Event.objects.select_for_update(), pk=event_id, message="No event with this id."
+        event = lock_event(event_id)
+        has_people = (
+            Booking.objects.filter(event=event).exists()
+            or WaitlistEntry.objects.filter(event=event).exists()
         )
-        event.delete()
+        if not has_people:
+            event.delete()
+            return "deleted"
+        if event.status == Event.Status.CANCELLED:
+            return "cancelled"
+        bookings = booking_cancel_all(event=event)
+        entries = waitlist_cancel_all(event=event)
+        event.status = Event.Status.CANCELLED
+        event.save(update_fields=["status", "updated_at"])
+        notify(
+            user_ids=[b.user_id for b in bookings] + [e.user_id for e in entries],
+            event=event,
+            type=Notification.Type.EVENT_CANCELLED,
+            title=f"{event.name} is cancelled",
+            message=f"{event.name} on {event.event_time:%Y-%m-%d %H:%M} UTC is cancelled. "
+            "Your bookings and waitlist places for it are cancelled.",
+        )
+    return "cancelled"

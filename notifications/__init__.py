@@ -1,1 +1,1 @@
-"""Notifications: built with its issue; the app's place in the layout is reserved."""
+

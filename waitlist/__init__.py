@@ -1,1 +1,1 @@
-"""Waitlist: built with its issue; the app's place in the layout is reserved."""
+

@@ -1,0 +1,19 @@
+from django.db.models import QuerySet
+
+from accounts.models import User
+from bookings.models import Booking
+from bookings.services import visible_bookings
+from evently.lookups import get_or_not_found
+
+
+def bookings_of(*, user: User) -> QuerySet[Booking]:
+    return Booking.objects.filter(user=user).select_related("event").order_by("-created_at", "-id")
+
+
+def booking_get(*, booking_id, user: User) -> Booking:
+    """A booking the user may see (their own, or any for an admin); others are 404."""
+    return get_or_not_found(
+        visible_bookings(user).select_related("event"),
+        pk=booking_id,
+        message="No booking with this id.",
+    )

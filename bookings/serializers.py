@@ -1,0 +1,50 @@
+from rest_framework import serializers
+
+from bookings.models import MAX_TICKETS_PER_BOOKING, Booking
+from events.serializers import EventSummarySerializer
+from waitlist.serializers import WaitlistEntrySerializer
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    event_id = serializers.UUIDField(read_only=True)
+    event = EventSummarySerializer(read_only=True)
+    user_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "event_id",
+            "event",
+            "user_id",
+            "quantity",
+            "total_amount",
+            "status",
+            "booking_time",
+            "cancelled_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class BookingCreateInputSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_BOOKING)
+    join_waitlist = serializers.BooleanField(
+        default=True, help_text="When sold out: join the waitlist (202) or answer 409 sold_out."
+    )
+
+
+class BookingOutcomeSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=["booked", "waitlisted"])
+    booking = BookingSerializer(required=False)
+    waitlist_entry = WaitlistEntrySerializer(required=False)
+
+
+class MyBookingsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = BookingSerializer(many=True)
+    waitlist = WaitlistEntrySerializer(many=True, help_text="The caller's active entries.")

@@ -1,0 +1,146 @@
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import User
+from bookings.models import MAX_TICKETS_PER_PERSON, Booking
+from evently.exceptions import AlreadyCancelled, EventClosed, EventStarted, SoldOut, TicketLimit
+from evently.lookups import get_or_not_found
+from events.models import Event
+from events.seats import lock_event, move_seats
+from notifications.models import Notification
+from notifications.services import notify
+from waitlist.models import WaitlistEntry
+from waitlist.services import event_is_open, waitlist_join, waitlist_serve
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BookingOutcome:
+    """What `booking_create` did: booked seats, or a place on the waitlist."""
+
+    booking: Booking | None = None
+    waitlist_entry: WaitlistEntry | None = None
+
+    @property
+    def result(self) -> str:
+        return "booked" if self.booking else "waitlisted"
+
+
+def _tickets_held(event: Event, user: User) -> int:
+    return (
+        Booking.objects.filter(event=event, user=user, status=Booking.Status.CONFIRMED).aggregate(
+            n=Sum("quantity")
+        )["n"]
+        or 0
+    )
+
+
+def _ensure_within_ticket_limit(event: Event, user: User, quantity: int) -> None:
+    held = _tickets_held(event, user)
+    if held + quantity > MAX_TICKETS_PER_PERSON:
+        raise TicketLimit(
+            f"You hold {held} ticket(s) for this event; at most {MAX_TICKETS_PER_PERSON} "
+            "per person.",
+            tickets_held=held,
+        )
+
+
+def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool) -> Booking:
+    """Record a confirmed booking on a locked event, taking free or held seats."""
+    _ensure_within_ticket_limit(event, user, quantity)
+    if from_held:
+        move_seats(event, held=-quantity, booked=quantity)
+    else:
+        move_seats(event, available=-quantity, booked=quantity)
+    booking = Booking.objects.create(
+        event=event, user=user, quantity=quantity, total_amount=event.price * quantity
+    )
+    notify(
+        user_ids=[user.pk],
+        event=event,
+        type=Notification.Type.BOOKING_CONFIRMED,
+        title=f"Booking confirmed: {event.name}",
+        message=f"{quantity} ticket(s) for {event.name} on {event.event_time:%Y-%m-%d %H:%M} "
+        f"UTC at {event.venue}. Total {booking.total_amount}.",
+    )
+    logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
+    return booking
+
+
+def booking_create(
+    *, event_id, user: User, quantity: int, join_waitlist: bool = True
+) -> BookingOutcome:
+    """Book `quantity` seats, or join the waitlist when there are not enough.
+
+    The event row is locked for the whole decision, so the seat check, the per-person limit
+    and the write are one step for every process sharing the database.
+    """
+    with transaction.atomic():
+        event = lock_event(event_id)
+        if not event_is_open(event):
+            raise EventClosed()
+        if event.available_seats >= quantity:
+            return BookingOutcome(
+                booking=booking_confirm(event=event, user=user, quantity=quantity, from_held=False)
+            )
+        if not join_waitlist:
+            raise SoldOut(
+                f"Only {event.available_seats} seat(s) are available.",
+                available_seats=event.available_seats,
+            )
+        _ensure_within_ticket_limit(event, user, quantity)
+        return BookingOutcome(
+            waitlist_entry=waitlist_join(event=event, user=user, quantity=quantity)
+        )
+
+
+def visible_bookings(user: User):
+    """Bookings `user` may see: their own, or all of them for an admin."""
+    return Booking.objects.all() if user.is_admin else Booking.objects.filter(user=user)
+
+
+def booking_cancel(*, booking_id, actor: User) -> Booking:
+    """Cancel a confirmed booking (owner or admin); its seats go to the waitlist first."""
+    booking = get_or_not_found(
+        visible_bookings(actor), pk=booking_id, message="No booking with this id."
+    )
+    with transaction.atomic():
+        event = lock_event(booking.event_id)
+        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        if booking.status == Booking.Status.CANCELLED:
+            raise AlreadyCancelled("This booking is already cancelled.")
+        if event.event_time <= timezone.now():
+            raise EventStarted("The event has started; the booking can no longer be cancelled.")
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = timezone.now()
+        booking.save(update_fields=["status", "cancelled_at", "updated_at"])
+        move_seats(event, available=booking.quantity, booked=-booking.quantity)
+        notify(
+            user_ids=[booking.user_id],
+            event=event,
+            type=Notification.Type.BOOKING_CANCELLED,
+            title=f"Booking cancelled: {event.name}",
+            message=f"Your {booking.quantity} ticket(s) for {event.name} were cancelled.",
+        )
+        waitlist_serve(event=event)
+    logger.info("booking cancelled", extra={"booking_id": str(booking.pk)})
+    return booking
+
+
+def booking_cancel_all(*, event: Event) -> list[Booking]:
+    """Cancel every confirmed booking of a locked event (the event is being cancelled)."""
+    bookings = list(
+        Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED).select_for_update()
+    )
+    tickets = sum(b.quantity for b in bookings)
+    Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+        status=Booking.Status.CANCELLED, cancelled_at=timezone.now(), updated_at=timezone.now()
+    )
+    if tickets:
+        move_seats(event, available=tickets, booked=-tickets)
+    return bookings

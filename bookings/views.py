@@ -1,0 +1,81 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from bookings import selectors, services
+from bookings.models import Booking
+from bookings.serializers import (
+    BookingCreateInputSerializer,
+    BookingOutcomeSerializer,
+    BookingSerializer,
+    MyBookingsSerializer,
+)
+from evently.schema import problems
+from waitlist.selectors import waitlist_entries_of
+from waitlist.serializers import WaitlistEntrySerializer
+
+_CANCEL_SCHEMA = {
+    "request": None,
+    "responses": {200: BookingSerializer, **problems(401, 404, 409)},
+    "description": "Cancel a booking (owner or admin). Its seats go to the waitlist first.",
+}
+
+
+class BookingViewSet(viewsets.GenericViewSet):
+    serializer_class = BookingSerializer
+    queryset = Booking.objects.none()  # reads go through bookings.selectors
+
+    @extend_schema(
+        operation_id="bookings_create",
+        request=BookingCreateInputSerializer,
+        responses={
+            201: OpenApiResponse(BookingOutcomeSerializer, "Booked: `result` is `booked`."),
+            202: OpenApiResponse(
+                BookingOutcomeSerializer, "Sold out, joined the waitlist: `waitlisted`."
+            ),
+            **problems(400, 401, 404, 409, 422, 429),
+        },
+        description="Book seats. When there are not enough free seats the caller joins the "
+        "waitlist (202), unless `join_waitlist` is false (409 `sold_out`).",
+    )
+    def create(self, request):
+        data = BookingCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = services.booking_create(user=request.user, **data.validated_data)
+        if outcome.booking:
+            body = {"result": outcome.result, "booking": BookingSerializer(outcome.booking).data}
+            return Response(body, status=status.HTTP_201_CREATED)
+        entry = waitlist_entries_of(user=request.user).get(pk=outcome.waitlist_entry.pk)
+        body = {"result": outcome.result, "waitlist_entry": WaitlistEntrySerializer(entry).data}
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        operation_id="bookings_retrieve",
+        responses={200: BookingSerializer, **problems(401, 404)},
+    )
+    def retrieve(self, request, pk=None):
+        booking = selectors.booking_get(booking_id=pk, user=request.user)
+        return Response(BookingSerializer(booking).data)
+
+    @extend_schema(methods=["POST"], operation_id="bookings_cancel", **_CANCEL_SCHEMA)
+    @extend_schema(methods=["PUT"], operation_id="bookings_cancel_put", **_CANCEL_SCHEMA)
+    @action(detail=True, methods=["post", "put"])
+    def cancel(self, request, pk=None):
+        booking = services.booking_cancel(booking_id=pk, actor=request.user)
+        booking = selectors.booking_get(booking_id=booking.pk, user=request.user)
+        return Response(BookingSerializer(booking).data)
+
+    @extend_schema(
+        operation_id="bookings_my",
+        responses={200: MyBookingsSerializer, **problems(400, 401)},
+        description="The caller's bookings, newest first, with their active waitlist entries.",
+    )
+    @action(detail=False, methods=["get"])
+    def my(self, request):
+        page = self.paginate_queryset(selectors.bookings_of(user=request.user))
+        waitlist = waitlist_entries_of(user=request.user, active_only=True)
+        return self.get_paginated_response(
+            BookingSerializer(page, many=True).data,
+            waitlist=WaitlistEntrySerializer(waitlist, many=True).data,
+        )

@@ -1,0 +1,41 @@
+"""The seat ledger of an event: the only code that moves its seat counters.
+
+Every change happens with the event row locked (`lock_event`) inside the caller's transaction
+and is written with F-expressions, so any number of processes on any number of machines keep
+
+    available_seats + booked_seats + held_seats == total_capacity
+
+which the database also enforces (`events_event_seats_balance`).
+"""
+
+from django.db.models import F
+
+from evently.lookups import get_or_not_found
+from events.models import Event
+
+
+def lock_event(event_id) -> Event:
+    """Lock the event row for the rest of the transaction (404 if there is none).
+
+    Every write that touches an event's seats, bookings or waitlist takes this lock first, so
+    they are serialized per event, and rows of one event are always locked in the same order:
+    the event, then its bookings or waitlist entries.
+    """
+    return get_or_not_found(
+        Event.objects.select_for_update(), pk=event_id, message="No event with this id."
+    )
+
+
+def move_seats(event: Event, *, available: int = 0, booked: int = 0, held: int = 0) -> None:
+    """Apply a balanced change to a locked event's counters, in the database and on `event`."""
+    if available + booked + held != 0:
+        raise ValueError("seat moves must balance")
+    Event.objects.filter(pk=event.pk).update(
+        available_seats=F("available_seats") + available,
+        booked_seats=F("booked_seats") + booked,
+        held_seats=F("held_seats") + held,
+    )
+    # The row is locked and was read under the lock, so the in-memory copy stays exact.
+    event.available_seats += available
+    event.booked_seats += booked
+    event.held_seats += held

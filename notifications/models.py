@@ -1,0 +1,44 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Notification(models.Model):
+    """A message to one person, written in the same transaction as the change it reports."""
+
+    class Type(models.TextChoices):
+        BOOKING_CONFIRMED = "booking_confirmed", "Booking confirmed"
+        BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
+        WAITLIST_JOINED = "waitlist_joined", "Joined the waitlist"
+        WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
+        WAITLIST_OFFER_EXPIRED = "waitlist_offer_expired", "Waitlist offer expired"
+        EVENT_UPDATED = "event_updated", "Event updated"
+        EVENT_CANCELLED = "event_cancelled", "Event cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    type = models.CharField(max_length=32, choices=Type.choices)
+    title = models.CharField(max_length=200)
+    message = models.TextField()
+    is_read = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notif_user_created_idx"),
+            models.Index(
+                fields=["user"],
+                condition=models.Q(is_read=False),
+                name="notif_user_unread_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} for {self.user_id}"

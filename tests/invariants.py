@@ -1,0 +1,31 @@
+"""The seat books of an event, checked against the rows behind them."""
+
+from django.db.models import Sum
+
+from bookings.models import Booking
+from events.models import Event
+from waitlist.models import WaitlistEntry
+
+
+def assert_books_balance(event: Event) -> None:
+    event.refresh_from_db()
+    confirmed = (
+        Booking.objects.filter(event=event, status="confirmed").aggregate(n=Sum("quantity"))["n"]
+        or 0
+    )
+    held = (
+        WaitlistEntry.objects.filter(event=event, status="offered").aggregate(n=Sum("quantity"))[
+            "n"
+        ]
+        or 0
+    )
+    assert event.booked_seats == confirmed, (event.booked_seats, confirmed)
+    assert event.held_seats == held, (event.held_seats, held)
+    assert event.available_seats + confirmed + held == event.total_capacity
+    assert 0 <= event.available_seats <= event.total_capacity
+    # Fairness: after every commit no waiting entry fits in the free seats (while open).
+    if event.status == "scheduled" and event.available_seats:
+        fits = WaitlistEntry.objects.filter(
+            event=event, status="waiting", quantity__lte=event.available_seats
+        )
+        assert not fits.exists(), list(fits.values("quantity", "priority"))

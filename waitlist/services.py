@@ -1,0 +1,273 @@
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from evently.exceptions import (
+    AlreadyCancelled,
+    AlreadyWaitlisted,
+    EventClosed,
+    NotOffered,
+    OfferExpired,
+    WaitlistEntryClosed,
+)
+from evently.lookups import get_or_not_found
+from events.models import Event
+from events.seats import lock_event, move_seats
+from notifications.models import Notification
+from notifications.services import notify
+from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
+
+logger = logging.getLogger(__name__)
+
+Status = WaitlistEntry.Status
+
+
+def event_is_open(event: Event, now: datetime | None = None) -> bool:
+    return event.status == Event.Status.SCHEDULED and event.event_time > (now or timezone.now())
+
+
+def waiting_queue(event: Event) -> QuerySet[WaitlistEntry]:
+    """An event's waiting entries in serving order."""
+    return WaitlistEntry.objects.filter(event=event, status=Status.WAITING).order_by(
+        "-priority", "joined_at", "id"
+    )
+
+
+def waitlist_join(*, event: Event, user: User, quantity: int) -> WaitlistEntry:
+    """Put `user` in the queue of a locked event that has no seats for them."""
+    if WaitlistEntry.objects.filter(event=event, user=user, status__in=ACTIVE_STATUSES).exists():
+        raise AlreadyWaitlisted()
+    entry = WaitlistEntry.objects.create(event=event, user=user, quantity=quantity)
+    notify(
+        user_ids=[user.pk],
+        event=event,
+        type=Notification.Type.WAITLIST_JOINED,
+        title=f"You're on the waitlist for {event.name}",
+        message=f"We'll offer you {quantity} seat(s) as soon as they free up.",
+    )
+    logger.info("waitlist joined", extra={"entry_id": str(entry.pk), "event_id": str(event.pk)})
+    return entry
+
+
+def waitlist_serve(*, event: Event, now: datetime | None = None) -> list[WaitlistEntry]:
+    """Offer a locked event's free seats down the queue.
+
+    Each waiting entry, in order, whose quantity fits in the seats still free gets an offer
+    that holds its seats for WAITLIST_OFFER_TTL_SECONDS; an entry that does not fit is passed
+    over (it keeps its place) and the next is tried. Afterwards no waiting entry fits in
+    `available_seats`, so a plain booking that finds free seats never jumps anyone who could
+    have used them.
+    """
+    now = now or timezone.now()
+    if not event_is_open(event, now) or event.available_seats == 0:
+        return []
+    free = event.available_seats
+    offered: list[WaitlistEntry] = []
+    expires = now + timedelta(seconds=settings.WAITLIST_OFFER_TTL_SECONDS)
+    for entry in waiting_queue(event).filter(quantity__lte=free):
+        if entry.quantity > free:
+            continue
+        entry.status = Status.OFFERED
+        entry.offered_at = now
+        entry.offer_expires_at = expires
+        offered.append(entry)
+        free -= entry.quantity
+        if free == 0:
+            break
+    if not offered:
+        return []
+    WaitlistEntry.objects.bulk_update(offered, ["status", "offered_at", "offer_expires_at"])
+    held = sum(entry.quantity for entry in offered)
+    move_seats(event, available=-held, held=held)
+    for entry in offered:
+        notify(
+            user_ids=[entry.user_id],
+            event=event,
+            type=Notification.Type.WAITLIST_OFFER,
+            title=f"Seats are waiting for you: {event.name}",
+            message=(
+                f"{entry.quantity} seat(s) are held for you until "
+                f"{expires:%Y-%m-%d %H:%M} UTC. Accept the offer to book them."
+            ),
+        )
+        logger.info("waitlist offer", extra={"entry_id": str(entry.pk)})
+    return offered
+
+
+def _release_offer(event: Event, entry: WaitlistEntry, status: str) -> None:
+    """End an open offer of a locked event; its held seats become available again."""
+    entry.status = status
+    entry.save(update_fields=["status", "updated_at"])
+    move_seats(event, available=entry.quantity, held=-entry.quantity)
+
+
+def _expire_offer(event: Event, entry: WaitlistEntry) -> None:
+    _release_offer(event, entry, Status.EXPIRED)
+    notify(
+        user_ids=[entry.user_id],
+        event=event,
+        type=Notification.Type.WAITLIST_OFFER_EXPIRED,
+        title=f"Your offer for {event.name} expired",
+        message="The held seats were passed on to the next person on the waitlist.",
+    )
+    logger.info("waitlist offer expired", extra={"entry_id": str(entry.pk)})
+
+
+def _owned_entry(entry_id, user: User) -> WaitlistEntry:
+    return get_or_not_found(
+        WaitlistEntry.objects.filter(user=user),
+        pk=entry_id,
+        message="No waitlist entry with this id.",
+    )
+
+
+def waitlist_offer_accept(*, entry_id, user: User):
+    """Turn the caller's open offer into a confirmed booking; the held seats become booked.
+
+    An offer past its deadline is expired on the spot (its seats passed on) and refused.
+    """
+    from bookings.services import booking_confirm  # bookings depends on waitlist, not back
+
+    entry = _owned_entry(entry_id, user)
+    with transaction.atomic():
+        event = lock_event(entry.event_id)
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status != Status.OFFERED:
+            raise NotOffered()
+        now = timezone.now()
+        if now < entry.offer_expires_at:
+            if not event_is_open(event, now):
+                raise EventClosed()
+            booking = booking_confirm(
+                event=event, user=user, quantity=entry.quantity, from_held=True
+            )
+            entry.status = Status.ACCEPTED
+            entry.booking = booking
+            entry.save(update_fields=["status", "booking", "updated_at"])
+            return booking
+        _expire_offer(event, entry)
+        waitlist_serve(event=event, now=now)
+    # Raised after the commit, so the expiry above stands.
+    raise OfferExpired()
+
+
+def waitlist_entry_leave(*, entry_id, user: User) -> WaitlistEntry:
+    """Leave the waitlist (decline an offer or stop waiting); held seats pass on."""
+    entry = _owned_entry(entry_id, user)
+    with transaction.atomic():
+        event = lock_event(entry.event_id)
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status == Status.CANCELLED:
+            raise AlreadyCancelled("You already left this waitlist.")
+        if entry.status == Status.WAITING:
+            entry.status = Status.CANCELLED
+            entry.save(update_fields=["status", "updated_at"])
+        elif entry.status == Status.OFFERED:
+            _release_offer(event, entry, Status.CANCELLED)
+            waitlist_serve(event=event)
+        else:
+            raise WaitlistEntryClosed()
+    logger.info("waitlist left", extra={"entry_id": str(entry.pk)})
+    return entry
+
+
+def waitlist_cancel_all(*, event: Event) -> list[WaitlistEntry]:
+    """Cancel every active entry of a locked event (the event is being cancelled)."""
+    entries = list(
+        WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES).select_for_update()
+    )
+    held = sum(e.quantity for e in entries if e.status == Status.OFFERED)
+    WaitlistEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
+        status=Status.CANCELLED, updated_at=timezone.now()
+    )
+    if held:
+        move_seats(event, available=held, held=-held)
+    return entries
+
+
+@dataclass
+class ExpirySummary:
+    offers_expired: int = 0
+    offers_made: int = 0
+    entries_closed: int = 0
+    events: set = field(default_factory=set)
+
+    def __str__(self) -> str:
+        return (
+            f"expired {self.offers_expired} offer(s), made {self.offers_made} new offer(s), "
+            f"closed {self.entries_closed} waitlist entr(ies) of started events, "
+            f"across {len(self.events)} event(s)"
+        )
+
+
+def _expire_event(event_id, now: datetime, summary: ExpirySummary) -> None:
+    with transaction.atomic():
+        # Another copy of the command holding this event is already doing the work.
+        event = Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
+        if event is None:
+            return
+        if event_is_open(event, now):
+            due = WaitlistEntry.objects.filter(
+                event=event, status=Status.OFFERED, offer_expires_at__lte=now
+            ).select_for_update()
+            expired = list(due)
+            for entry in expired:
+                _expire_offer(event, entry)
+            summary.offers_expired += len(expired)
+            summary.offers_made += len(waitlist_serve(event=event, now=now))
+            if expired:
+                summary.events.add(event.pk)
+            return
+        # Started (or cancelled): nothing more will be offered; close the waitlist.
+        active = list(
+            WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES)
+            .select_for_update()
+            .order_by("joined_at")
+        )
+        for entry in active:
+            if entry.status == Status.OFFERED:
+                _release_offer(event, entry, Status.EXPIRED)
+                summary.offers_expired += 1
+            else:
+                entry.status = Status.EXPIRED
+                entry.save(update_fields=["status", "updated_at"])
+                summary.entries_closed += 1
+        if active:
+            notify(
+                user_ids=[entry.user_id for entry in active],
+                event=event,
+                type=Notification.Type.WAITLIST_OFFER_EXPIRED,
+                title=f"The waitlist for {event.name} has closed",
+                message="The event has started, so no more seats will be offered.",
+            )
+            summary.events.add(event.pk)
+
+
+def waitlist_expire_due(*, now: datetime | None = None) -> ExpirySummary:
+    """Expire every offer past its deadline and close the waitlists of started events.
+
+    Each event is handled in its own short transaction, claimed with SKIP LOCKED, so several
+    copies can run at once (cron on many machines) without waiting on or repeating each other.
+    """
+    now = now or timezone.now()
+    summary = ExpirySummary()
+    event_ids = set(
+        WaitlistEntry.objects.filter(status=Status.OFFERED, offer_expires_at__lte=now)
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    event_ids |= set(
+        WaitlistEntry.objects.filter(status__in=ACTIVE_STATUSES)
+        .filter(Q(event__event_time__lte=now) | ~Q(event__status=Event.Status.SCHEDULED))
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    for event_id in sorted(event_ids, key=str):
+        _expire_event(event_id, now, summary)
+    return summary

@@ -1,0 +1,7 @@
+from evently.routing import Router
+from waitlist import views
+
+router = Router()
+router.register("waitlist", views.WaitlistEntryViewSet, basename="waitlist")
+
+urlpatterns = router.urls

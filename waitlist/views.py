@@ -1,0 +1,73 @@
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from bookings.selectors import booking_get
+from bookings.serializers import BookingSerializer
+from evently.schema import problems
+from waitlist import selectors, services
+from waitlist.models import WaitlistEntry
+from waitlist.serializers import WaitlistEntrySerializer
+
+
+class WaitlistEntryViewSet(viewsets.GenericViewSet):
+    serializer_class = WaitlistEntrySerializer
+    queryset = WaitlistEntry.objects.none()  # reads go through waitlist.selectors
+
+    @extend_schema(
+        operation_id="waitlist_my",
+        responses={200: WaitlistEntrySerializer(many=True), **problems(400, 401)},
+        description="The caller's waitlist entries, newest first, with their positions.",
+    )
+    @action(detail=False, methods=["get"])
+    def my(self, request):
+        page = self.paginate_queryset(selectors.waitlist_entries_of(user=request.user))
+        return self.get_paginated_response(WaitlistEntrySerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="waitlist_retrieve",
+        responses={200: WaitlistEntrySerializer, **problems(401, 404)},
+    )
+    def retrieve(self, request, pk=None):
+        entry = selectors.waitlist_entry_get(entry_id=pk, user=request.user)
+        return Response(WaitlistEntrySerializer(entry).data)
+
+    @extend_schema(
+        operation_id="waitlist_accept",
+        request=None,
+        responses={
+            201: inline_serializer("WaitlistAcceptResult", {"booking": BookingSerializer()}),
+            **problems(401, 404, 409, 422),
+        },
+        description="Accept an open offer: the held seats become a confirmed booking. "
+        "Past `offer_expires_at` the offer is expired on the spot (409 `offer_expired`).",
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        booking = services.waitlist_offer_accept(entry_id=pk, user=request.user)
+        booking = booking_get(booking_id=booking.pk, user=request.user)
+        return Response(
+            {"booking": BookingSerializer(booking).data}, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        operation_id="waitlist_decline",
+        request=None,
+        responses={200: WaitlistEntrySerializer, **problems(401, 404, 409)},
+        description="Leave the waitlist; a held offer's seats pass to the next person.",
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        entry = services.waitlist_entry_leave(entry_id=pk, user=request.user)
+        entry = selectors.waitlist_entry_get(entry_id=entry.pk, user=request.user)
+        return Response(WaitlistEntrySerializer(entry).data)
+
+    @extend_schema(
+        operation_id="waitlist_leave",
+        responses={204: None, **problems(401, 404, 409)},
+        description="Leave the waitlist; same as decline, with no body.",
+    )
+    def destroy(self, request, pk=None):
+        services.waitlist_entry_leave(entry_id=pk, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
