@@ -75,7 +75,7 @@ class BookingViewSet(viewsets.GenericViewSet):
     def my(self, request):
         page = self.paginate_queryset(selectors.bookings_of(user=request.user))
         waitlist = waitlist_entries_of(user=request.user, active_only=True)
-        return self.get_paginated_response(
+        return self.paginator.get_paginated_response(
             BookingSerializer(page, many=True).data,
             waitlist=WaitlistEntrySerializer(waitlist, many=True).data,
         )

@@ -355,3 +355,14 @@ def test_admin_deletes_event_without_bookings(admin_api, user_api):
     assert response.status_code == 204
     assert not Event.objects.filter(pk=event.pk).exists()
     assert_problem(admin_api.delete(f"/api/events/{event.pk}"), 404, "not_found")
+
+
+def test_delete_event_with_bookings_cancels_it(admin_api, user):
+    from bookings.services import booking_create
+
+    event = EventFactory()
+    booking_create(event_id=event.pk, user=user, quantity=2)
+    assert admin_api.delete(f"/api/events/{event.pk}").status_code == 204
+    event.refresh_from_db()
+    assert event.status == "cancelled"
+    assert admin_api.get(f"/api/events/{event.pk}").json()["status"] == "cancelled"

@@ -1,0 +1,56 @@
+"""Run code in real threads, each with its own database connection."""
+
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import connection
+
+from events import seats
+from events.models import Event
+
+
+def run_concurrently(calls: list[Callable[[], object]], timeout: float = 60) -> list[object]:
+    """Start every call at the same moment; return each result or the exception it raised."""
+    results: list[object] = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def worker(index: int, call: Callable[[], object]) -> None:
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connection.close()  # each thread opened its own
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+        assert not thread.is_alive(), "a worker hung"
+    return results
+
+
+def slow_lock(delay: float = 0.05):
+    """The real row lock, holding it a little longer to widen any race window."""
+    real = seats.lock_event
+
+    def lock_event(event_id):
+        event = real(event_id)
+        time.sleep(delay)
+        return event
+
+    return lock_event
+
+
+def no_lock(delay: float = 0.05):
+    """The control: read the event without locking it, then dawdle, as a racy version would."""
+
+    def lock_event(event_id):
+        event = Event.objects.get(pk=event_id)
+        time.sleep(delay)
+        return event
+
+    return lock_event
