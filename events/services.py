@@ -98,10 +98,9 @@ def event_update(*, event_id, actor: User, changes: dict[str, Any]) -> Event:
 
 
 def event_delete(*, event_id, actor: User) -> str:
-    """Delete an event nobody has booked or waited for; otherwise cancel it.
+    """Delete an event nobody has booked or waited for; otherwise cancel it (`event_cancel`).
 
-    Cancelling keeps every record: each confirmed booking and active waitlist entry is
-    cancelled, all seats return, and each person is notified. Returns "deleted" or "cancelled".
+    Returns "deleted" or "cancelled".
     """
     with transaction.atomic():
         event = lock_event(event_id)
@@ -109,21 +108,35 @@ def event_delete(*, event_id, actor: User) -> str:
             Booking.objects.filter(event=event).exists()
             or WaitlistEntry.objects.filter(event=event).exists()
         )
-        if not has_people:
-            event.delete()
-            return "deleted"
-        if event.status == Event.Status.CANCELLED:
+        if has_people:
+            _cancel_locked(event)
             return "cancelled"
-        bookings = booking_cancel_all(event=event)
-        entries = waitlist_cancel_all(event=event)
-        event.status = Event.Status.CANCELLED
-        event.save(update_fields=["status", "updated_at"])
-        notify(
-            user_ids=[b.user_id for b in bookings] + [e.user_id for e in entries],
-            event=event,
-            type=Notification.Type.EVENT_CANCELLED,
-            title=f"{event.name} is cancelled",
-            message=f"{event.name} on {event.event_time:%Y-%m-%d %H:%M} UTC is cancelled. "
-            "Your bookings and waitlist places for it are cancelled.",
-        )
-    return "cancelled"
+        event.delete()
+        return "deleted"
+
+
+def event_cancel(*, event_id, actor: User) -> Event:
+    """Cancel an event, keeping every record (the admin's "cancel event")."""
+    with transaction.atomic():
+        event = lock_event(event_id)
+        _cancel_locked(event)
+    return event
+
+
+def _cancel_locked(event: Event) -> None:
+    """Each confirmed booking and active waitlist entry is cancelled, all seats return, and
+    each person is notified once. Cancelling a cancelled event changes nothing."""
+    if event.status == Event.Status.CANCELLED:
+        return
+    bookings = booking_cancel_all(event=event)
+    entries = waitlist_cancel_all(event=event)
+    event.status = Event.Status.CANCELLED
+    event.save(update_fields=["status", "updated_at"])
+    notify(
+        user_ids=[b.user_id for b in bookings] + [e.user_id for e in entries],
+        event=event,
+        type=Notification.Type.EVENT_CANCELLED,
+        title=f"{event.name} is cancelled",
+        message=f"{event.name} on {event.event_time:%Y-%m-%d %H:%M} UTC is cancelled. "
+        "Your bookings and waitlist places for it are cancelled.",
+    )

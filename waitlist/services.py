@@ -177,6 +177,51 @@ def waitlist_entry_leave(*, entry_id, user: User) -> WaitlistEntry:
     return entry
 
 
+def waitlist_offer_expire(*, entry_id, actor: User) -> WaitlistEntry:
+    """Staff end an open offer now, before its deadline; its seats pass on."""
+    entry = get_or_not_found(
+        WaitlistEntry.objects.all(), pk=entry_id, message="No waitlist entry with this id."
+    )
+    with transaction.atomic():
+        event = lock_event(entry.event_id)
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status != Status.OFFERED:
+            raise NotOffered()
+        _expire_offer(event, entry)
+        waitlist_serve(event=event)
+    return entry
+
+
+def waitlist_event_serve(*, event_id, actor: User) -> list[WaitlistEntry]:
+    """Staff's "offer seats now": expire the event's overdue offers and offer what is free."""
+    with transaction.atomic():
+        event = lock_event(event_id)
+        now = timezone.now()
+        if event_is_open(event, now):
+            due = WaitlistEntry.objects.filter(
+                event=event, status=Status.OFFERED, offer_expires_at__lte=now
+            ).select_for_update()
+            for entry in due:
+                _expire_offer(event, entry)
+        return waitlist_serve(event=event, now=now)
+
+
+def waitlist_entry_set_priority(*, entry_id, priority: int, actor: User) -> WaitlistEntry:
+    """Staff move an entry up or down the queue. Order changes; who fits does not, so the
+    free seats need no new offers."""
+    entry = get_or_not_found(
+        WaitlistEntry.objects.all(), pk=entry_id, message="No waitlist entry with this id."
+    )
+    with transaction.atomic():
+        lock_event(entry.event_id)
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if not entry.is_active:
+            raise WaitlistEntryClosed()
+        entry.priority = priority
+        entry.save(update_fields=["priority", "updated_at"])
+    return entry
+
+
 def waitlist_cancel_all(*, event: Event) -> list[WaitlistEntry]:
     """Cancel every active entry of a locked event (the event is being cancelled)."""
     entries = list(
