@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "bookings",
     "waitlist",
     "notifications",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -246,7 +247,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "EventStatusEnum": "events.models.Event.Status",
+        "BookingStatusEnum": "bookings.models.Booking.Status",
+        "WaitlistEntryStatusEnum": "waitlist.models.WaitlistEntry.Status",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 

@@ -15,6 +15,7 @@ api = [
     path("", include("bookings.urls")),
     path("", include("waitlist.urls")),
     path("", include("notifications.urls")),
+    path("", include("analytics.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,197 @@
+"""Staff analytics. Every figure is aggregated by the database; Python only shapes the rows."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    DecimalField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncDate
+
+from bookings.models import Booking
+from evently.lookups import get_or_not_found
+from events.models import Event
+from waitlist.models import WaitlistEntry
+
+ZERO = Decimal("0.00")
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def _revenue_subquery():
+    confirmed = (
+        Booking.objects.filter(event=OuterRef("pk"), status=Booking.Status.CONFIRMED)
+        .order_by()
+        .values("event")
+        .annotate(total=Sum("total_amount"))
+        .values("total")
+    )
+    return Coalesce(Subquery(confirmed, output_field=MONEY), Value(ZERO), output_field=MONEY)
+
+
+def events_with_sales() -> QuerySet[Event]:
+    """Every event, past and cancelled too, with its sales figures, in one query.
+
+    `confirmed_tickets` is the event's own counter, kept exact by the seat ledger.
+    """
+    waiting = (
+        WaitlistEntry.objects.filter(event=OuterRef("pk"), status=WaitlistEntry.Status.WAITING)
+        .order_by()
+        .values("event")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Event.objects.annotate(
+        revenue=_revenue_subquery(),
+        waitlist_waiting=Coalesce(Subquery(waiting, output_field=IntegerField()), Value(0)),
+    ).order_by("-event_time", "id")
+
+
+def event_bookings(*, event_id, status: str | None = None) -> QuerySet[Booking]:
+    event = get_or_not_found(Event.objects.all(), pk=event_id, message="No event with this id.")
+    bookings = Booking.objects.filter(event=event).select_related("event", "user")
+    if status:
+        bookings = bookings.filter(status=status)
+    return bookings.order_by("-booking_time", "-id")
+
+
+def event_analytics(*, event_id) -> dict:
+    event = get_or_not_found(Event.objects.all(), pk=event_id, message="No event with this id.")
+    confirmed, cancelled = Q(status=Booking.Status.CONFIRMED), Q(status=Booking.Status.CANCELLED)
+    sums = Booking.objects.filter(event=event).aggregate(
+        confirmed_bookings=Count("id", filter=confirmed),
+        cancelled_bookings=Count("id", filter=cancelled),
+        confirmed_tickets=Coalesce(Sum("quantity", filter=confirmed), 0),
+        cancelled_tickets=Coalesce(Sum("quantity", filter=cancelled), 0),
+        revenue=Coalesce(Sum("total_amount", filter=confirmed), ZERO, output_field=MONEY),
+    )
+    waitlist = dict.fromkeys(WaitlistEntry.Status.values, 0)
+    waitlist.update(
+        WaitlistEntry.objects.filter(event=event)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    all_bookings = sums["confirmed_bookings"] + sums["cancelled_bookings"]
+    return {
+        "event_id": event.pk,
+        "total_capacity": event.total_capacity,
+        "available_seats": event.available_seats,
+        "held_seats": event.held_seats,
+        **sums,
+        "utilization": _ratio(sums["confirmed_tickets"], event.total_capacity),
+        "cancellation_rate": _ratio(sums["cancelled_bookings"], all_bookings),
+        "waitlist": waitlist,
+    }
+
+
+def popular_events(*, limit: int) -> list[dict]:
+    """The events with the most confirmed tickets, in one SQL query."""
+    rows = (
+        events_with_sales()
+        .exclude(status=Event.Status.CANCELLED)
+        .order_by("-booked_seats", "event_time", "id")
+        .values("id", "name", "event_time", "total_capacity", "booked_seats", "revenue")[:limit]
+    )
+    return [
+        {
+            "event_id": row["id"],
+            "name": row["name"],
+            "event_time": row["event_time"],
+            "total_capacity": row["total_capacity"],
+            "confirmed_tickets": row["booked_seats"],
+            "revenue": row["revenue"],
+            "utilization": _ratio(row["booked_seats"], row["total_capacity"]),
+        }
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime]:
+        return (
+            datetime.combine(self.start, time.min, tzinfo=UTC),
+            datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC),
+        )
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+def _per_day(queryset, field: str, **aggregates) -> dict[date, dict]:
+    rows = (
+        queryset.annotate(day=TruncDate(field, tzinfo=UTC))
+        .order_by()
+        .values("day")
+        .annotate(**aggregates)
+    )
+    return {row.pop("day"): row for row in rows}
+
+
+def sales_overview(*, period: Period) -> dict:
+    """Totals and a per-day series (UTC days, empty days present) for a period.
+
+    bookings/tickets: bookings made in the period, whatever became of them; revenue: of those,
+    the ones still confirmed; cancellations: bookings cancelled in the period; waitlist
+    conversions: offers accepted in the period.
+    """
+    start, end = period.bounds
+    made = _per_day(
+        Booking.objects.filter(booking_time__gte=start, booking_time__lt=end),
+        "booking_time",
+        bookings=Count("id"),
+        tickets=Sum("quantity"),
+        revenue=Coalesce(
+            Sum("total_amount", filter=Q(status=Booking.Status.CONFIRMED)),
+            ZERO,
+            output_field=MONEY,
+        ),
+    )
+    cancelled = _per_day(
+        Booking.objects.filter(cancelled_at__gte=start, cancelled_at__lt=end),
+        "cancelled_at",
+        cancellations=Count("id"),
+    )
+    converted = _per_day(
+        WaitlistEntry.objects.filter(
+            status=WaitlistEntry.Status.ACCEPTED,
+            booking__booking_time__gte=start,
+            booking__booking_time__lt=end,
+        ),
+        "booking__booking_time",
+        waitlist_conversions=Count("id"),
+    )
+    series = []
+    for day in period.days():
+        series.append(
+            {
+                "date": day,
+                "bookings": made.get(day, {}).get("bookings", 0),
+                "tickets": made.get(day, {}).get("tickets", 0),
+                "revenue": made.get(day, {}).get("revenue", ZERO),
+                "cancellations": cancelled.get(day, {}).get("cancellations", 0),
+                "waitlist_conversions": converted.get(day, {}).get("waitlist_conversions", 0),
+            }
+        )
+    keys = ("bookings", "tickets", "revenue", "cancellations", "waitlist_conversions")
+    totals = {
+        key: sum((row[key] for row in series), ZERO if key == "revenue" else 0) for key in keys
+    }
+    return {"from": period.start, "to": period.end, **totals, "series": series}

@@ -1,0 +1,163 @@
+import csv
+from collections.abc import Iterator
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import selectors
+from analytics.serializers import (
+    AdminBookingSerializer,
+    AdminEventSerializer,
+    EventAnalyticsSerializer,
+    EventBookingsQuerySerializer,
+    OverviewQuerySerializer,
+    OverviewSerializer,
+    PopularEventsSerializer,
+    PopularQuerySerializer,
+)
+from evently.pagination import LimitOffsetPagination
+from evently.permissions import IsAdmin
+from evently.schema import problems
+from events.models import Event
+
+CSV_COLUMNS = [
+    "booking_id",
+    "user_id",
+    "user_email",
+    "user_name",
+    "quantity",
+    "total_amount",
+    "status",
+    "booking_time",
+    "cancelled_at",
+]
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def bookings_csv_rows(bookings) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(CSV_COLUMNS)
+    for booking in bookings.iterator(chunk_size=2000):
+        yield writer.writerow(
+            [
+                booking.pk,
+                booking.user_id,
+                booking.user.email,
+                booking.user.name,
+                booking.quantity,
+                booking.total_amount,
+                booking.status,
+                booking.booking_time.isoformat(),
+                booking.cancelled_at.isoformat() if booking.cancelled_at else "",
+            ]
+        )
+
+
+def bookings_csv_response(bookings, filename: str) -> StreamingHttpResponse:
+    """Stream the bookings as CSV, a chunk of rows at a time, never all in memory."""
+    response = StreamingHttpResponse(bookings_csv_rows(bookings), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class AdminEventViewSet(viewsets.GenericViewSet):
+    permission_classes = [IsAdmin]
+    serializer_class = AdminEventSerializer
+    queryset = Event.objects.none()  # reads go through analytics.selectors
+
+    @extend_schema(
+        operation_id="admin_events_list",
+        responses={200: AdminEventSerializer(many=True), **problems(400, 401, 403)},
+        description="Every event, past and cancelled too, newest first, with sales figures.",
+    )
+    def list(self, request):
+        page = self.paginate_queryset(selectors.events_with_sales())
+        return self.get_paginated_response(AdminEventSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="admin_event_bookings",
+        parameters=[EventBookingsQuerySerializer],
+        responses={200: AdminBookingSerializer(many=True), **problems(400, 401, 403, 404)},
+        description="The event's bookings, newest first.",
+    )
+    @action(detail=True, methods=["get"])
+    def bookings(self, request, pk=None):
+        query = EventBookingsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        bookings = selectors.event_bookings(event_id=pk, **query.validated_data)
+        page = self.paginate_queryset(bookings)
+        return self.get_paginated_response(AdminBookingSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="admin_event_bookings_csv",
+        parameters=[EventBookingsQuerySerializer],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, "The bookings as CSV."),
+            **problems(400, 401, 403, 404),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path=r"bookings\.csv", pagination_class=None)
+    def bookings_csv(self, request, pk=None):
+        query = EventBookingsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        bookings = selectors.event_bookings(event_id=pk, **query.validated_data)
+        return bookings_csv_response(bookings, f"event-{pk}-bookings.csv")
+
+    @extend_schema(
+        operation_id="admin_event_analytics",
+        responses={200: EventAnalyticsSerializer, **problems(401, 403, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def analytics(self, request, pk=None):
+        return Response(EventAnalyticsSerializer(selectors.event_analytics(event_id=pk)).data)
+
+
+class PopularEventsView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        tags=["admin"],
+        operation_id="admin_analytics_events",
+        parameters=[PopularQuerySerializer],
+        responses={200: PopularEventsSerializer, **problems(400, 401, 403)},
+        description="Most popular events (cancelled ones left out), most confirmed tickets "
+        "first. One SQL query.",
+    )
+    def get(self, request):
+        query = PopularQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = min(query.validated_data["limit"], LimitOffsetPagination.max_limit)
+        results = selectors.popular_events(limit=limit)
+        return Response(PopularEventsSerializer({"results": results}).data)
+
+
+class OverviewView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        tags=["admin"],
+        operation_id="admin_analytics_overview",
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First UTC day."),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last UTC day, inclusive."),
+        ],
+        responses={200: OverviewSerializer, **problems(400, 401, 403)},
+        description="Totals over a period of at most 366 days (default the last 30) and a "
+        "per-day series with empty days present.",
+    )
+    def get(self, request):
+        query = OverviewQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        period = selectors.Period(**query.validated_data)
+        return Response(OverviewSerializer(selectors.sales_overview(period=period)).data)
