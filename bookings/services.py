@@ -13,7 +13,7 @@ from events.models import Event
 from events.seats import lock_event, move_seats
 from notifications.models import Notification
 from notifications.services import notify
-from waitlist.models import WaitlistEntry
+from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 from waitlist.services import event_is_open, waitlist_join, waitlist_serve
 
 logger = logging.getLogger(__name__)
@@ -40,12 +40,18 @@ def _tickets_held(event: Event, user: User) -> int:
     )
 
 
-def _ensure_within_ticket_limit(event: Event, user: User, quantity: int) -> None:
+def _tickets_waited_for(event: Event, user: User) -> int:
+    entry = WaitlistEntry.objects.filter(event=event, user=user, status__in=ACTIVE_STATUSES)
+    return entry.values_list("quantity", flat=True).first() or 0
+
+
+def _ensure_within_ticket_limit(event: Event, user: User, quantity: int, pending: int = 0) -> None:
     held = _tickets_held(event, user)
-    if held + quantity > MAX_TICKETS_PER_PERSON:
+    if held + pending + quantity > MAX_TICKETS_PER_PERSON:
         raise TicketLimit(
-            f"You hold {held} ticket(s) for this event; at most {MAX_TICKETS_PER_PERSON} "
-            "per person.",
+            f"You hold {held} ticket(s) for this event"
+            + (f" and wait for {pending} more" if pending else "")
+            + f"; at most {MAX_TICKETS_PER_PERSON} per person.",
             tickets_held=held,
         )
 
@@ -85,6 +91,10 @@ def booking_create(
         if not event_is_open(event):
             raise EventClosed()
         if event.available_seats >= quantity:
+            # Seats a person waits for count too, so accepting their offer later always fits.
+            _ensure_within_ticket_limit(
+                event, user, quantity, pending=_tickets_waited_for(event, user)
+            )
             return BookingOutcome(
                 booking=booking_confirm(event=event, user=user, quantity=quantity, from_held=False)
             )

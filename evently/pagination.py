@@ -6,7 +6,8 @@ from rest_framework.response import Response
 
 
 def non_negative_int(raw: str, name: str) -> int:
-    if not raw.isdigit():
+    # ASCII digits only: str.isdigit() also accepts characters such as "²" that int() refuses.
+    if not (raw.isascii() and raw.isdigit()):
         raise ValidationError({name: ["Must be a non-negative integer."]})
     return int(raw)
 

@@ -126,8 +126,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = problem(status, code, _first_message(exc.detail))
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None) is not None:
-            headers["Retry-After"] = str(max(1, math.ceil(exc.wait)))
+        if isinstance(exc, drf.Throttled):
+            # DRF cannot always tell the wait (after a rate is lowered); a minute is safe.
+            wait = exc.wait if exc.wait is not None else 60
+            headers["Retry-After"] = str(max(1, math.ceil(wait)))
     elif isinstance(exc, OperationalError | InterfaceError) and _is_lock_timeout(exc):
         status = 409
         body = problem(409, LockTimeout.code, LockTimeout.default_detail, title=LockTimeout.title)

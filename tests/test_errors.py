@@ -55,3 +55,14 @@ def test_unexpected_error_is_problem_500_without_trace(anon_api, monkeypatch):
 def test_oversized_body_is_refused(admin_api):
     response = admin_api.post("/api/events", {"name": "x" * 5000}, format="json")
     assert_problem(response, 413, "request_too_large")
+
+
+@pytest.mark.parametrize("query", ["limit=%C2%B2", "offset=%C2%B2", "limit=%D9%A3"])
+def test_non_ascii_digits_in_paging_are_400(anon_api, query):
+    assert_problem(anon_api.get(f"/api/events?{query}"), 400, "validation_error")
+
+
+def test_deeply_nested_json_is_a_parse_error(anon_api):
+    body = "[" * 50000 + "]" * 50000
+    response = anon_api.post("/api/auth/login", body, content_type="application/json")
+    assert_problem(response, 400, "parse_error")

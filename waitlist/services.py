@@ -141,9 +141,7 @@ def waitlist_offer_accept(*, entry_id, user: User):
         if entry.status != Status.OFFERED:
             raise NotOffered()
         now = timezone.now()
-        if now < entry.offer_expires_at:
-            if not event_is_open(event, now):
-                raise EventClosed()
+        if now < entry.offer_expires_at and event_is_open(event, now):
             booking = booking_confirm(
                 event=event, user=user, quantity=entry.quantity, from_held=True
             )
@@ -151,10 +149,13 @@ def waitlist_offer_accept(*, entry_id, user: User):
             entry.booking = booking
             entry.save(update_fields=["status", "booking", "updated_at"])
             return booking
+        # Too late, or the event started: the offer ends now and its seats are released
+        # (and passed on while the event is still open).
         _expire_offer(event, entry)
         waitlist_serve(event=event, now=now)
+        closed = not event_is_open(event, now)
     # Raised after the commit, so the expiry above stands.
-    raise OfferExpired()
+    raise EventClosed() if closed else OfferExpired()
 
 
 def waitlist_entry_leave(*, entry_id, user: User) -> WaitlistEntry:

@@ -94,12 +94,31 @@ def test_accept_respects_the_ticket_limit(user, offered):
     assert offered.status == "offered"
 
 
-def test_accept_after_event_started_is_refused(user, offered):
+def test_accept_after_event_started_is_refused_and_releases_the_seats(user, offered):
     Event.objects.filter(pk=offered.event_id).update(
         event_time=timezone.now() - timedelta(minutes=1)
     )
     with pytest.raises(EventClosed):
         waitlist_offer_accept(entry_id=offered.pk, user=user)
+    offered.refresh_from_db()
+    assert offered.status == "expired"
+    event = offered.event
+    event.refresh_from_db()
+    assert (event.available_seats, event.held_seats) == (2, 0)
+    assert_books_balance(event)
+
+
+def test_seats_waited_for_count_against_the_ticket_limit(user):
+    event = EventFactory(total_capacity=5)
+    holder = UserFactory()
+    booking = booking_create(event_id=event.pk, user=holder, quantity=5).booking
+    booking_create(event_id=event.pk, user=user, quantity=6)  # waits for 6
+    booking_cancel(booking_id=booking.pk, actor=holder)  # 5 free; 6 does not fit
+    with pytest.raises(TicketLimit) as exc:
+        booking_create(event_id=event.pk, user=user, quantity=5)  # 6 + 5 > 10
+    assert "wait for 6 more" in exc.value.detail
+    assert booking_create(event_id=event.pk, user=user, quantity=4).result == "booked"
+    assert_books_balance(event)
 
 
 def test_decline_passes_held_seats_to_the_next_entry(user, offered):
