@@ -1,10 +1,23 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import ExpressionWrapper, F, FloatField
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
+from analytics.views import bookings_csv_response
+from bookings.models import Booking
+from evently.admin_tools import run_each
 from evently.exceptions import DomainError
 from events import services
 from events.models import Event
+from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
+from waitlist.selectors import with_position
+
+INLINE_ROWS = 50
+UTILIZATION = ExpressionWrapper(
+    F("booked_seats") * 1.0 / F("total_capacity"), output_field=FloatField()
+)
 
 
 class EventAdminForm(forms.ModelForm):
@@ -29,6 +42,56 @@ class EventAdminForm(forms.ModelForm):
         return value
 
 
+class _LatestRowsFormSet(forms.BaseInlineFormSet):
+    """Only the newest rows: an event can have far more bookings than a page can show."""
+
+    def get_queryset(self):
+        return super().get_queryset()[:INLINE_ROWS]
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    formset = _LatestRowsFormSet
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BookingInline(_ReadOnlyInline):
+    model = Booking
+    verbose_name_plural = f"Bookings (newest {INLINE_ROWS})"
+    fields = ("user", "quantity", "total_amount", "status", "booking_time", "cancelled_at")
+    readonly_fields = fields
+    ordering = ("-booking_time",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+class WaitlistInline(_ReadOnlyInline):
+    model = WaitlistEntry
+    verbose_name_plural = f"Active waitlist (first {INLINE_ROWS} in serving order)"
+    fields = ("position", "user", "quantity", "priority", "status", "joined_at", "offer_expires_at")
+    readonly_fields = fields
+    ordering = ("-priority", "joined_at", "id")
+
+    def get_queryset(self, request):
+        entries = super().get_queryset(request).filter(status__in=ACTIVE_STATUSES)
+        return with_position(entries.select_related("user"))
+
+    @admin.display(description="Position")
+    def position(self, entry: WaitlistEntry):
+        return entry.position if entry.status == WaitlistEntry.Status.WAITING else "offered"
+
+
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     form = EventAdminForm
@@ -39,39 +102,90 @@ class EventAdmin(admin.ModelAdmin):
         "status",
         "total_capacity",
         "available_seats",
+        "held_seats",
+        "utilization",
         "price",
+        "export_link",
     )
     list_filter = ("status", "event_time")
     search_fields = ("name", "venue", "description")
     date_hierarchy = "event_time"
     ordering = ("-event_time",)
+    actions = ("cancel_events",)
+    inlines = (BookingInline, WaitlistInline)
     # Seat counters and status belong to the services that keep the books balanced.
     readonly_fields = (
         "id",
         "available_seats",
         "booked_seats",
         "held_seats",
+        "utilization",
         "status",
         "created_by",
         "created_at",
         "updated_at",
+        "export_link",
     )
-    fields = (
-        "id",
-        "name",
-        "description",
-        "venue",
-        "event_time",
-        "price",
-        "total_capacity",
-        "available_seats",
-        "booked_seats",
-        "held_seats",
-        "status",
-        "created_by",
-        "created_at",
-        "updated_at",
+    fieldsets = (
+        (None, {"fields": ("id", "name", "description", "venue", "event_time", "price")}),
+        (
+            "Seats",
+            {
+                "fields": (
+                    "total_capacity",
+                    "available_seats",
+                    "booked_seats",
+                    "held_seats",
+                    "utilization",
+                )
+            },
+        ),
+        ("State", {"fields": ("status", "export_link", "created_by", "created_at", "updated_at")}),
     )
+
+    @admin.display(
+        description="Utilization", ordering=F("booked_seats") * 1.0 / F("total_capacity")
+    )
+    def utilization(self, event: Event) -> str:
+        return f"{event.booked_seats / event.total_capacity:.0%}" if event.total_capacity else "-"
+
+    @admin.display(description="Bookings CSV")
+    def export_link(self, event: Event) -> str:
+        if not event.pk:
+            return "-"
+        url = reverse("admin:events_event_bookings_csv", args=[event.pk])
+        return format_html('<a href="{}">Download</a>', url)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == Event.Status.CANCELLED:
+            # A cancelled event is a record: nothing about it can change any more.
+            return (*self.readonly_fields, *EventAdminForm.Meta.fields)
+        return self.readonly_fields
+
+    def get_urls(self):
+        csv = path(
+            "<uuid:event_id>/bookings.csv",
+            self.admin_site.admin_view(self.bookings_csv),
+            name="events_event_bookings_csv",
+        )
+        return [csv, *super().get_urls()]
+
+    def bookings_csv(self, request, event_id):
+        from analytics.selectors import event_bookings
+
+        return bookings_csv_response(
+            event_bookings(event_id=event_id), f"event-{event_id}-bookings.csv"
+        )
+
+    @admin.action(description="Cancel selected events (bookings and waitlist cancelled)")
+    def cancel_events(self, request, queryset):
+        run_each(
+            request,
+            self,
+            queryset.exclude(status=Event.Status.CANCELLED),
+            lambda event: services.event_cancel(event_id=event.pk, actor=request.user),
+            "Events cancelled",
+        )
 
     def save_model(self, request, obj, form, change):
         editable = services.EDITABLE_FIELDS
