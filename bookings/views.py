@@ -11,7 +11,8 @@ from bookings.serializers import (
     BookingSerializer,
     MyBookingsSerializer,
 )
-from evently.schema import problems
+from evently.idempotency import idempotent
+from evently.schema import IDEMPOTENCY_KEY, problems
 from waitlist.selectors import waitlist_entries_of
 from waitlist.serializers import WaitlistEntrySerializer
 
@@ -36,9 +37,11 @@ class BookingViewSet(viewsets.GenericViewSet):
             ),
             **problems(400, 401, 404, 409, 422, 429),
         },
+        parameters=[IDEMPOTENCY_KEY],
         description="Book seats. When there are not enough free seats the caller joins the "
         "waitlist (202), unless `join_waitlist` is false (409 `sold_out`).",
     )
+    @idempotent
     def create(self, request):
         data = BookingCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -139,3 +139,17 @@ class WaitlistEntryClosed(DomainError):
     code = "waitlist_entry_closed"
     title = "Waitlist entry closed"
     default_detail = "This waitlist entry is no longer active."
+
+
+class IdempotencyKeyInFlight(DomainError):
+    code = "idempotency_key_in_use"
+    title = "Request in progress"
+    default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
+    retry_after = 1
+
+
+class IdempotencyKeyReused(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+    title = "Idempotency key reused"
+    default_detail = "This Idempotency-Key was already used with a different request."

@@ -108,7 +108,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = problem(
             exc.status, exc.code, exc.detail, title=exc.title, errors=errors, **exc.extra
         )
-        if isinstance(exc, LockTimeout):
+        if getattr(exc, "retry_after", None):
             headers["Retry-After"] = str(exc.retry_after)
         status = exc.status
     elif isinstance(exc, drf.ValidationError):

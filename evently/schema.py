@@ -1,6 +1,7 @@
 """Shared pieces of the OpenAPI description: the problem document and its responses."""
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -38,3 +39,13 @@ def problems(*statuses: int) -> dict:
         (status, PROBLEM_MEDIA_TYPE): OpenApiResponse(ProblemSerializer, _DESCRIPTIONS[status])
         for status in statuses
     }
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="1-255 printable characters. Retrying with the same key and body replays the "
+    "first response (`Idempotent-Replayed: true`); another body answers 422; while the first "
+    "request is still running, 409. Kept 24 hours, per caller.",
+)

@@ -5,7 +5,8 @@ from rest_framework.response import Response
 
 from bookings.selectors import booking_get
 from bookings.serializers import BookingSerializer
-from evently.schema import problems
+from evently.idempotency import idempotent
+from evently.schema import IDEMPOTENCY_KEY, problems
 from waitlist import selectors, services
 from waitlist.models import WaitlistEntry
 from waitlist.serializers import WaitlistEntrySerializer
@@ -38,12 +39,14 @@ class WaitlistEntryViewSet(viewsets.GenericViewSet):
         request=None,
         responses={
             201: inline_serializer("WaitlistAcceptResult", {"booking": BookingSerializer()}),
-            **problems(401, 404, 409, 422),
+            **problems(400, 401, 404, 409, 422),
         },
+        parameters=[IDEMPOTENCY_KEY],
         description="Accept an open offer: the held seats become a confirmed booking. "
         "Past `offer_expires_at` the offer is expired on the spot (409 `offer_expired`).",
     )
     @action(detail=True, methods=["post"])
+    @idempotent
     def accept(self, request, pk=None):
         booking = services.waitlist_offer_accept(entry_id=pk, user=request.user)
         booking = booking_get(booking_id=booking.pk, user=request.user)
