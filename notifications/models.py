@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Notification(models.Model):
@@ -29,6 +30,24 @@ class Notification(models.Model):
     is_read = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class EmailStatus(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    # E-mail delivery, at least once: a sender claims the row (`sending`, with a lease), sends,
+    # then marks it `sent`. A sender that dies mid-way leaves a lapsed lease, and the row is
+    # claimed again; a failure is retried with backoff until the attempts run out (`failed`).
+    email_status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_next_attempt_at = models.DateTimeField(default=timezone.now)
+    email_claimed_until = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    email_last_error = models.CharField(max_length=500, blank=True, default="")
+
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
@@ -37,6 +56,12 @@ class Notification(models.Model):
                 fields=["user"],
                 condition=models.Q(is_read=False),
                 name="notif_user_unread_idx",
+            ),
+            # What the mailer still has to do.
+            models.Index(
+                fields=["email_next_attempt_at"],
+                condition=models.Q(email_status__in=["pending", "sending"]),
+                name="notif_email_due_idx",
             ),
         ]
 

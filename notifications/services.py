@@ -5,6 +5,7 @@ from django.db import transaction
 from accounts.models import User
 from evently.lookups import get_or_not_found
 from events.models import Event
+from notifications.delivery import deliver_after_commit
 from notifications.models import Notification
 
 
@@ -22,7 +23,9 @@ def notify(
         )
         for user_id in dict.fromkeys(user_ids)  # each person once, in order
     ]
-    return Notification.objects.bulk_create(rows)
+    created = Notification.objects.bulk_create(rows)
+    deliver_after_commit([n.pk for n in created])
+    return created
 
 
 def notification_mark_read(*, notification_id, user: User) -> Notification:
