@@ -2,7 +2,8 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -31,22 +32,35 @@ class BookingOutcome:
         return "booked" if self.booking else "waitlisted"
 
 
-def _tickets_held(event: Event, user: User) -> int:
-    return (
-        Booking.objects.filter(event=event, user=user, status=Booking.Status.CONFIRMED).aggregate(
-            n=Sum("quantity")
-        )["n"]
-        or 0
+def _tickets_claimed(event: Event, user: User, *, count_waitlist: bool) -> tuple[int, int]:
+    """(confirmed tickets, seats waited for) of `user` for `event`, in one query."""
+    held = (
+        Booking.objects.filter(event=OuterRef("pk"), user=user, status=Booking.Status.CONFIRMED)
+        .order_by()
+        .values("event")
+        .annotate(n=Sum("quantity"))
+        .values("n")
     )
+    waiting = WaitlistEntry.objects.filter(
+        event=OuterRef("pk"), user=user, status__in=ACTIVE_STATUSES
+    ).values("quantity")[:1]
+    row = (
+        Event.objects.filter(pk=event.pk)
+        .values(
+            held=Coalesce(Subquery(held), 0),
+            pending=Coalesce(Subquery(waiting), 0) if count_waitlist else Value(0),
+        )
+        .get()
+    )
+    return row["held"], row["pending"]
 
 
-def _tickets_waited_for(event: Event, user: User) -> int:
-    entry = WaitlistEntry.objects.filter(event=event, user=user, status__in=ACTIVE_STATUSES)
-    return entry.values_list("quantity", flat=True).first() or 0
-
-
-def _ensure_within_ticket_limit(event: Event, user: User, quantity: int, pending: int = 0) -> None:
-    held = _tickets_held(event, user)
+def _ensure_within_ticket_limit(
+    event: Event, user: User, quantity: int, *, count_waitlist: bool
+) -> None:
+    """At most ten confirmed tickets per person and event. Seats the person waits for count
+    too when they book directly, so accepting their offer later always fits."""
+    held, pending = _tickets_claimed(event, user, count_waitlist=count_waitlist)
     if held + pending + quantity > MAX_TICKETS_PER_PERSON:
         raise TicketLimit(
             f"You hold {held} ticket(s) for this event"
@@ -57,8 +71,8 @@ def _ensure_within_ticket_limit(event: Event, user: User, quantity: int, pending
 
 
 def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool) -> Booking:
-    """Record a confirmed booking on a locked event, taking free or held seats."""
-    _ensure_within_ticket_limit(event, user, quantity)
+    """Record a confirmed booking on a locked event, taking free or held seats (an offer)."""
+    _ensure_within_ticket_limit(event, user, quantity, count_waitlist=not from_held)
     if from_held:
         move_seats(event, held=-quantity, booked=quantity)
     else:
@@ -91,10 +105,6 @@ def booking_create(
         if not event_is_open(event):
             raise EventClosed()
         if event.available_seats >= quantity:
-            # Seats a person waits for count too, so accepting their offer later always fits.
-            _ensure_within_ticket_limit(
-                event, user, quantity, pending=_tickets_waited_for(event, user)
-            )
             return BookingOutcome(
                 booking=booking_confirm(event=event, user=user, quantity=quantity, from_held=False)
             )
@@ -103,7 +113,7 @@ def booking_create(
                 f"Only {event.available_seats} seat(s) are available.",
                 available_seats=event.available_seats,
             )
-        _ensure_within_ticket_limit(event, user, quantity)
+        _ensure_within_ticket_limit(event, user, quantity, count_waitlist=False)
         return BookingOutcome(
             waitlist_entry=waitlist_join(event=event, user=user, quantity=quantity)
         )

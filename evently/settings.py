@@ -284,9 +284,10 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Evently <no-reply@evently.local>")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
-# Try each notification's e-mail right after its transaction commits; the
-# send_notification_emails loop retries whatever that did not deliver.
-NOTIFICATION_EMAIL_ON_COMMIT = env_bool("NOTIFICATION_EMAIL_ON_COMMIT", True)
+# Send each notification's e-mail from the request, right after its transaction commits. On by
+# default in development (no mailer running); in production the send_notification_emails loop
+# sends them (and retries failures either way), keeping the request path short.
+NOTIFICATION_EMAIL_ON_COMMIT = env_bool("NOTIFICATION_EMAIL_ON_COMMIT", DEBUG)
 
 LOGGING = {
     "version": 1,

@@ -22,6 +22,7 @@ BROKEN = "tests.email_backends.BrokenServerBackend"
 @pytest.fixture(autouse=True)
 def _locmem(settings):
     settings.EMAIL_BACKEND = LOCMEM
+    settings.NOTIFICATION_EMAIL_ON_COMMIT = True  # the development default
 
 
 def test_notification_is_emailed_right_after_commit(user, django_capture_on_commit_callbacks):
