@@ -1,0 +1,1 @@
+"""The flash-sale benchmark (`make bench`): not part of the product."""

@@ -1,0 +1,18 @@
+-- wrk script: GET one path, optionally with a bearer token (EVENTLY_TOKEN).
+local token = os.getenv("EVENTLY_TOKEN")
+
+function request()
+  local headers = {}
+  if token then headers["Authorization"] = "Bearer " .. token end
+  return wrk.format("GET", nil, headers)
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
+    + summary.errors.status + summary.errors.timeout
+  io.write(string.format(
+    'RESULT {"requests": %d, "duration_us": %d, "errors": %d, "non_2xx": %d, '
+      .. '"p50_ms": %.2f, "p99_ms": %.2f}\n',
+    summary.requests, summary.duration, errors, summary.errors.status,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end

@@ -1,0 +1,401 @@
+"""`make bench`: the flash-sale benchmark, reported as ratios measured in one run.
+
+Starts gunicorn with the project's own config on a fresh PostgreSQL database, drives it with
+wrk from a separate process, and writes the table to docs/benchmarks.md. Every figure that
+matters is a ratio of two measurements taken side by side in this run (medians of 3), because
+the machines are shared and noisy. Fails if the seat books do not balance afterwards.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+WORK = ROOT / "bench" / ".work"
+DB_NAME = "evently_bench"
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+PORT = 8095
+
+ENV = {
+    "DJANGO_SETTINGS_MODULE": "bench.settings",
+    "DATABASE_URL": f"{PG}/{DB_NAME}",
+    "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789",
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+    "GUNICORN_ACCESS_LOG": "",
+    "GUNICORN_BIND": f"127.0.0.1:{PORT}",
+    "LOG_LEVEL": "WARNING",
+}
+os.environ.update(ENV)
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def fresh_database() -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ
+    )
+
+
+@contextmanager
+def server():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "evently.wsgi:application"],
+        cwd=ROOT,
+        env=os.environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def wrk(script: str, path: str, connections: int, seconds: int, env: dict | None = None) -> dict:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            script,
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def median_of(runs: list[dict]) -> dict:
+    return {
+        "rps": statistics.median(r["rps"] for r in runs),
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+    }
+
+
+def seed_flash_sale(users: int) -> dict:
+    """Users with tokens, a hot event, a floor event and 100 spread events."""
+    from accounts.models import User
+    from accounts.tokens import tokens_for
+    from events.models import Event
+
+    people = User.objects.bulk_create(
+        User(email=f"bench{i}@example.com", name=f"Bench {i}", password="!") for i in range(users)
+    )
+    when = datetime.now(UTC) + timedelta(days=30)
+
+    def events(n, prefix):
+        return Event.objects.bulk_create(
+            Event(
+                name=f"{prefix} {i}",
+                venue="Arena",
+                event_time=when,
+                price="20.00",
+                total_capacity=1_000_000,
+                available_seats=1_000_000,
+            )
+            for i in range(n)
+        )
+
+    hot, floor, spread = events(1, "Hot")[0], events(1, "Floor")[0], events(100, "Spread")
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "requests.txt").write_text(
+        "".join(f"{tokens_for(p)['access']} {p.pk}\n" for p in people)
+    )
+    return {"hot": [hot.pk], "floor": [floor.pk], "spread": [e.pk for e in spread]}
+
+
+def flash_sale(event_sets: dict, seconds: int) -> dict:
+    results: dict[str, list] = {}
+    plan = [
+        ("api-16", "/api/bookings", "hot", 16),
+        ("floor-16", "/floor/book", "floor", 16),
+        ("spread-16", "/api/bookings", "spread", 16),
+        ("api-64", "/api/bookings", "hot", 64),
+        ("floor-64", "/floor/book", "floor", 64),
+    ]
+    for round_ in range(3):  # interleaved, so drift on a shared machine hits all alike
+        for name, path, events, connections in plan:
+            (WORK / "events.txt").write_text("".join(f"{e}\n" for e in event_sets[events]))
+            result = wrk("bench/booking.lua", path, connections, seconds, {"EVENTLY_PATH": path})
+            results.setdefault(name, []).append(result)
+            log(
+                f"round {round_ + 1} {name}: {result['rps']:.0f}/s p99 {result['p99_ms']:.1f} ms"
+                f" errors {result['errors']}"
+            )
+    return {name: median_of(runs) for name, runs in results.items()}
+
+
+def books_balance() -> list[str]:
+    from django.db.models import Q, Sum
+
+    from events.models import Event
+
+    problems = []
+    events = Event.objects.annotate(
+        confirmed=Sum("bookings__quantity", filter=Q(bookings__status="confirmed"), default=0)
+    )
+    for event in events:
+        if event.available_seats + event.booked_seats + event.held_seats != event.total_capacity:
+            problems.append(f"{event.name}: counters do not add up")
+        if event.booked_seats != event.confirmed:
+            problems.append(
+                f"{event.name}: booked_seats {event.booked_seats} != rows {event.confirmed}"
+            )
+    return problems
+
+
+def bulk_events(count: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO events_event (id, name, description, venue, event_time, total_capacity,
+                available_seats, booked_seats, held_seats, price, status, created_at, updated_at)
+            SELECT gen_random_uuid(), 'Growth ' || i, '', 'Hall ' || (i %% 50),
+                now() + (i || ' minutes')::interval, 100, 100, 0, 0, (i %% 90) + 10,
+                'scheduled', now(), now()
+            FROM generate_series(1, %s) AS i
+            """,
+            [count],
+        )
+
+
+def bulk_bookings(count: int, events: int = 1000) -> None:
+    """`count` confirmed bookings spread over `events` new events and the past 90 days,
+    written with SQL and the event counters kept balanced."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH new_events AS (
+                INSERT INTO events_event (id, name, description, venue, event_time,
+                    total_capacity, available_seats, booked_seats, held_seats, price, status,
+                    created_at, updated_at)
+                SELECT gen_random_uuid(), 'Sales ' || i, '', 'Stadium',
+                    now() + interval '60 days', 1000000, 1000000, 0, 0, 25, 'scheduled',
+                    now(), now()
+                FROM generate_series(1, %(events)s) AS i
+                RETURNING id
+            ), ids AS (SELECT array_agg(id) AS e FROM new_events),
+            buyers AS (SELECT array_agg(id) AS u FROM accounts_user)
+            INSERT INTO bookings_booking (id, event_id, user_id, quantity, total_amount, status,
+                booking_time, cancelled_at, created_at, updated_at)
+            SELECT gen_random_uuid(), ids.e[1 + i %% %(events)s],
+                buyers.u[1 + i %% array_length(buyers.u, 1)], 1, 25, 'confirmed',
+                now() - ((i %% 90) || ' days')::interval, NULL, now(), now()
+            FROM generate_series(1, %(count)s) AS i, ids, buyers
+            """,
+            {"events": events, "count": count},
+        )
+        cursor.execute(
+            """
+            UPDATE events_event e SET booked_seats = s.n, available_seats = e.total_capacity - s.n
+            FROM (SELECT event_id, count(*) AS n FROM bookings_booking
+                  WHERE status = 'confirmed' GROUP BY event_id) s
+            WHERE s.event_id = e.id AND e.name LIKE 'Sales %%'
+            """
+        )
+        cursor.execute("ANALYZE")
+
+
+def latency(path: str, token: str | None = None, seconds: int = 4) -> float:
+    runs = [
+        wrk("bench/get.lua", path, 4, seconds, {"EVENTLY_TOKEN": token} if token else {})
+        for _ in range(3)
+    ]
+    assert all(r["errors"] == 0 for r in runs), runs
+    return statistics.median(r["p50_ms"] for r in runs)
+
+
+def growth(seconds: int) -> list[tuple[str, float, float]]:
+    from accounts.models import User
+    from accounts.tokens import tokens_for
+    from bookings.models import Booking
+    from events.models import Event
+
+    admin = User.objects.create(email="bench-admin@example.com", name="Admin", role="admin")
+    token = tokens_for(admin)["access"]
+    rows = []
+
+    upcoming = Event.objects.filter(status="scheduled").count()
+    bulk_events(1000 - upcoming)
+    small = latency("/api/events", seconds=seconds)
+    bulk_events(99_000)
+    large = latency("/api/events", seconds=seconds)
+    rows.append(("GET /api/events, 1k → 100k events", small, large))
+
+    admin_paths = [
+        "/api/admin/events",
+        "/api/admin/analytics/events?limit=10",
+        "/api/admin/analytics/overview",
+    ]
+    hot_path = None
+
+    def measure():
+        nonlocal hot_path
+        hot = Event.objects.filter(name="Sales 1").values_list("pk", flat=True).first()
+        hot_path = f"/api/admin/events/{hot}/analytics"
+        return [latency(p, token, seconds) for p in [*admin_paths, hot_path]]
+
+    bulk_bookings(10_000 - Booking.objects.count() if Booking.objects.count() < 10_000 else 0)
+    before = measure()
+    Event.objects.filter(name__startswith="Sales ").update(name="Old sales")
+    bulk_bookings(1_000_000)
+    after = measure()
+    labels = [*admin_paths, "/api/admin/events/{id}/analytics"]
+    rows += [
+        (f"GET {label}, 10k → 1M bookings", b, a)
+        for label, b, a in zip(labels, before, after, strict=True)
+    ]
+    return rows
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        "?",
+    )
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg = cursor.fetchone()[0]
+    mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}, PostgreSQL {pg}"
+    )
+
+
+def report(flash: dict, growth_rows: list, seconds: int) -> str:
+    api16, floor16, spread16 = flash["api-16"], flash["floor-16"], flash["spread-16"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.",
+        "",
+        f"gunicorn with `gunicorn.conf.py` ({os.environ.get('WEB_CONCURRENCY', 'default')} "
+        f"workers), wrk with 2 threads on the same machine, {seconds}-second runs, each figure "
+        "the median of 3 interleaved runs. Absolute numbers depend on the machine; the ratios "
+        "are the figures to compare.",
+        "",
+        "## Flash sale: `POST /api/bookings`, one seat each",
+        "",
+        "| scenario | bookings/s | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    names = {
+        "api-16": "Evently, one hot event, 16 connections",
+        "api-64": "Evently, one hot event, 64 connections",
+        "spread-16": "Evently, 100 events, 16 connections",
+        "floor-16": "floor (bare Django view), 16 connections",
+        "floor-64": "floor (bare Django view), 64 connections",
+    }
+    for key, label in names.items():
+        r = flash[key]
+        lines.append(
+            f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |"
+        )
+    lines += [
+        "",
+        "| ratio | value | target |",
+        "|---|---:|---:|",
+        f"| Evently / floor, 16 connections | {api16['rps'] / floor16['rps']:.2f} | ≥ 0.6 |",
+        f"| Evently / floor, 64 connections | "
+        f"{flash['api-64']['rps'] / flash['floor-64']['rps']:.2f} | |",
+        f"| hot event / spread over 100 events | {api16['rps'] / spread16['rps']:.2f} | ≥ 0.9 |",
+        "",
+        "## Growth: median latency (p50) as the data grows",
+        "",
+        "| route | small ms | large ms | large / small | target |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, small, large in growth_rows:
+        lines.append(f"| {label} | {small:.1f} | {large:.1f} | {large / small:.2f} | ≤ 1.5 |")
+    lines += [
+        "",
+        "After the runs every event's seat books balanced "
+        "(available + booked + held = capacity; booked = confirmed tickets).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
+    parser.add_argument("--users", type=int, default=3000)
+    parser.add_argument("--skip-growth", action="store_true")
+    args = parser.parse_args()
+
+    import django
+
+    log("fresh database, migrate")
+    fresh_database()
+    django.setup()
+    event_sets = seed_flash_sale(args.users)
+    with server():
+        flash = flash_sale(event_sets, args.seconds)
+        problems = books_balance()
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            return 1
+        growth_rows = [] if args.skip_growth else growth(args.seconds)
+    text = report(flash, growth_rows, args.seconds)
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "benchmarks.md").write_text(text)
+    print(text)
+    errors = sum(r["errors"] for r in flash.values())
+    return 0 if errors == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
