@@ -9,13 +9,15 @@ TEST_STAMP := $(VENV)/.test-installed
 PORT ?= 8080
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate demo schema clean
+.PHONY: help run test lint format migrate demo schema clean screenshot bench
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve on http://localhost:$(PORT)"
 	@echo "make test    - install test dependencies and run the whole suite"
 	@echo "make lint    - ruff check and format check"
 	@echo "make schema  - validate the OpenAPI schema"
+	@echo "make screenshot - headless Chromium picture of the admin dashboard, docs/dashboard.png"
+	@echo "make bench   - flash-sale benchmark on PostgreSQL, writes docs/benchmarks.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +51,15 @@ format: $(TEST_STAMP)
 
 schema: $(RUNTIME_STAMP)
 	DEBUG=true $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+# Demo data on a throwaway SQLite database; installs Debian's chromium if it is missing.
+screenshot: $(RUNTIME_STAMP)
+	@bash scripts/screenshot.sh
+
+# Needs the local PostgreSQL (BENCH_PG) and wrk, installed from Debian's packages if missing.
+bench: $(RUNTIME_STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

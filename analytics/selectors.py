@@ -16,6 +16,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from bookings.models import Booking
 from evently.lookups import get_or_not_found
@@ -195,3 +196,45 @@ def sales_overview(*, period: Period) -> dict:
         key: sum((row[key] for row in series), ZERO if key == "revenue" else 0) for key in keys
     }
     return {"from": period.start, "to": period.end, **totals, "series": series}
+
+
+def waitlist_conversion() -> dict[str, int]:
+    """What became of every waitlist offer ever made, counted by status in one query.
+
+    An entry with `offered_at` set was offered seats at least once; its status tells whether
+    the person took them (accepted), let the offer lapse (expired), declined or was cancelled
+    (cancelled), or still holds it (offered).
+    """
+    status = WaitlistEntry.Status
+    return WaitlistEntry.objects.filter(offered_at__isnull=False).aggregate(
+        offered=Count("id"),
+        accepted=Count("id", filter=Q(status=status.ACCEPTED)),
+        expired=Count("id", filter=Q(status=status.EXPIRED)),
+        still_offered=Count("id", filter=Q(status=status.OFFERED)),
+        cancelled=Count("id", filter=Q(status=status.CANCELLED)),
+    )
+
+
+def upcoming_utilization(*, limit: int = 15) -> list[dict]:
+    """The next scheduled events, soonest first, with how full they are, in one query.
+
+    Confirmed tickets are the event's own `booked_seats` counter; `held_seats` are seats
+    held by open waitlist offers.
+    """
+    rows = (
+        Event.objects.filter(status=Event.Status.SCHEDULED, event_time__gt=timezone.now())
+        .order_by("event_time", "id")
+        .values("id", "name", "event_time", "total_capacity", "booked_seats", "held_seats")[:limit]
+    )
+    return [
+        {
+            "event_id": row["id"],
+            "name": row["name"],
+            "event_time": row["event_time"],
+            "total_capacity": row["total_capacity"],
+            "confirmed_tickets": row["booked_seats"],
+            "held_seats": row["held_seats"],
+            "utilization": _ratio(row["booked_seats"], row["total_capacity"]),
+        }
+        for row in rows
+    ]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from analytics import admin_views
 from evently import views
 from evently.routing import route
 
@@ -19,6 +20,11 @@ api = [
 ]
 
 urlpatterns = [
+    path(
+        "admin/dashboard/",
+        admin.site.admin_view(admin_views.dashboard),
+        name="admin-dashboard",
+    ),
     path("admin/", admin.site.urls),
     path("api/", include(api)),
 ]

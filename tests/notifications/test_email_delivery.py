@@ -102,8 +102,9 @@ def test_sent_notifications_are_never_sent_again(user):
     assert len(mail.outbox) == 1
 
 
-def test_immediate_sending_can_be_left_to_the_mailer(settings, user, capsys,
-                                                     django_capture_on_commit_callbacks):
+def test_immediate_sending_can_be_left_to_the_mailer(
+    settings, user, capsys, django_capture_on_commit_callbacks
+):
     settings.NOTIFICATION_EMAIL_ON_COMMIT = False
     with django_capture_on_commit_callbacks(execute=True):
         booking_create(event_id=EventFactory().pk, user=user, quantity=1)
