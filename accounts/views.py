@@ -1,6 +1,7 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -83,8 +84,9 @@ class RefreshView(APIView):
         serializer = TokenRefreshSerializer(data=request.data)
         try:
             serializer.is_valid(raise_exception=True)
-        except TokenError as exc:
-            raise TokenNotValid(str(exc)) from exc
+        except (TokenError, AuthenticationFailed) as exc:
+            # AuthenticationFailed: the account was disabled or removed since login.
+            raise TokenNotValid(str(exc.args[0] if exc.args else exc)) from exc
         return Response(serializer.validated_data)
 
 
@@ -111,4 +113,8 @@ class MeView(APIView):
         tags=["auth"], operation_id="auth_me", responses={200: UserSerializer, **problems(401)}
     )
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        # The request's user comes from the token's claims; the profile comes from the table.
+        user = User.objects.filter(pk=request.user.pk, is_active=True).first()
+        if user is None:
+            raise TokenNotValid("The account no longer exists or is disabled.")
+        return Response(UserSerializer(user).data)

@@ -124,3 +124,32 @@ def test_refresh_token_is_not_accepted_as_access_token(anon_api, user):
     tokens = login(anon_api)
     anon_api.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['refresh']}")
     assert_problem(anon_api.get("/api/auth/me"), 401, "token_not_valid")
+
+
+def test_requests_take_the_caller_from_the_token_without_a_lookup(user, django_assert_num_queries):
+    from notifications.services import notify
+    from tests.conftest import client_for
+
+    notify(user_ids=[user.pk], type="event_updated", title="t", message="m")
+    api = client_for(user)
+    # 1 count, 2 the page: nobody looks the caller up.
+    with django_assert_num_queries(2):
+        assert api.get("/api/notifications").status_code == 200
+
+
+def test_me_reads_the_account_and_refuses_a_disabled_one(user):
+    from tests.conftest import client_for
+
+    api = client_for(user)
+    assert api.get("/api/auth/me").json()["name"] == "Ann Example"
+    user.is_active = False
+    user.save()
+    assert_problem(api.get("/api/auth/me"), 401, "token_not_valid")
+
+
+def test_refresh_checks_the_account_again(anon_api, user):
+    tokens = login(anon_api)
+    user.is_active = False
+    user.save()
+    response = anon_api.post("/api/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+    assert_problem(response, 401, "token_not_valid")
