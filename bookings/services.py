@@ -11,7 +11,7 @@ from bookings.models import MAX_TICKETS_PER_PERSON, Booking
 from evently.exceptions import AlreadyCancelled, EventClosed, EventStarted, SoldOut, TicketLimit
 from evently.lookups import get_or_not_found
 from events.models import Event
-from events.seats import lock_event, move_seats
+from events.seats import lock_event, move_seats, take_free_seats
 from notifications.models import Notification
 from notifications.services import notify
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
@@ -70,13 +70,8 @@ def _ensure_within_ticket_limit(
         )
 
 
-def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool) -> Booking:
-    """Record a confirmed booking on a locked event, taking free or held seats (an offer)."""
-    _ensure_within_ticket_limit(event, user, quantity, count_waitlist=not from_held)
-    if from_held:
-        move_seats(event, held=-quantity, booked=quantity)
-    else:
-        move_seats(event, available=-quantity, booked=quantity)
+def _record_booking(*, event: Event, user: User, quantity: int) -> Booking:
+    """Write a confirmed booking and its notification; the caller has moved the seats."""
     booking = Booking.objects.create(
         event=event, user=user, quantity=quantity, total_amount=event.price * quantity
     )
@@ -92,19 +87,39 @@ def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool)
     return booking
 
 
+def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool) -> Booking:
+    """Record a confirmed booking on a locked event, taking free or held seats (an offer)."""
+    _ensure_within_ticket_limit(event, user, quantity, count_waitlist=not from_held)
+    if from_held:
+        move_seats(event, held=-quantity, booked=quantity)
+    else:
+        move_seats(event, available=-quantity, booked=quantity)
+    return _record_booking(event=event, user=user, quantity=quantity)
+
+
 def booking_create(
     *, event_id, user: User, quantity: int, join_waitlist: bool = True
 ) -> BookingOutcome:
     """Book `quantity` seats, or join the waitlist when there are not enough.
 
-    The event row is locked for the whole decision, so the seat check, the per-person limit
-    and the write are one step for every process sharing the database.
+    Everything happens under the event's row lock, so the seat check, the per-person limit and
+    the write are one step for every process sharing the database. The common case (the seats
+    are free) takes the lock and the seats in one statement; if the person then turns out to be
+    over their limit, the transaction rolls the seats back.
     """
+    now = timezone.now()
     with transaction.atomic():
+        event = take_free_seats(event_id, quantity, now)
+        if event is not None:
+            _ensure_within_ticket_limit(event, user, quantity, count_waitlist=True)
+            return BookingOutcome(
+                booking=_record_booking(event=event, user=user, quantity=quantity)
+            )
+
         event = lock_event(event_id)
-        if not event_is_open(event):
+        if not event_is_open(event, now):
             raise EventClosed()
-        if event.available_seats >= quantity:
+        if event.available_seats >= quantity:  # seats came free since the statement above
             return BookingOutcome(
                 booking=booking_confirm(event=event, user=user, quantity=quantity, from_held=False)
             )

@@ -1,3 +1,4 @@
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings
 
@@ -22,3 +23,9 @@ class ClaimsJWTAuthentication(JWTAuthentication):
         user._state.adding = False  # it exists; it was just not read
         user._state.db = "default"
         return user
+
+
+class ClaimsJWTScheme(SimpleJWTScheme):
+    """Documents ClaimsJWTAuthentication in the OpenAPI schema as the bearer JWT it is."""
+
+    target_class = "evently.authentication.ClaimsJWTAuthentication"

@@ -8,6 +8,9 @@ and is written with F-expressions, so any number of processes on any number of m
 which the database also enforces (`events_event_seats_balance`).
 """
 
+import uuid
+
+from django.db import connection
 from django.db.models import F
 
 from evently.lookups import get_or_not_found
@@ -39,3 +42,34 @@ def move_seats(event: Event, *, available: int = 0, booked: int = 0, held: int =
     event.available_seats += available
     event.booked_seats += booked
     event.held_seats += held
+
+
+def take_free_seats(event_id, quantity: int, now) -> Event | None:
+    """Lock an open event and move `quantity` free seats to booked, in one statement.
+
+    The common case of a booking, done in a single round trip: the UPDATE takes the row lock,
+    checks the event is scheduled, not started and has the seats, and decrements under that
+    lock, so nothing can slip in between check and write. Returns the updated event, or None
+    when the event is missing, closed or short of seats (then nothing was locked or changed,
+    and the caller takes the slow path with `lock_event`).
+    """
+    try:
+        pk = Event._meta.pk.get_db_prep_value(uuid.UUID(str(event_id)), connection)
+    except ValueError:
+        return None  # not an id at all: the slow path answers 404
+    columns = ", ".join(f'"{f.column}"' for f in Event._meta.concrete_fields)
+    rows = Event.objects.raw(
+        f'UPDATE "{Event._meta.db_table}" '
+        'SET "available_seats" = "available_seats" - %s, "booked_seats" = "booked_seats" + %s '
+        'WHERE "id" = %s AND "status" = %s AND "event_time" > %s AND "available_seats" >= %s '
+        f"RETURNING {columns}",
+        [
+            quantity,
+            quantity,
+            pk,
+            Event.Status.SCHEDULED,
+            connection.ops.adapt_datetimefield_value(now),
+            quantity,
+        ],
+    )
+    return next(iter(rows), None)

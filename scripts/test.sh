@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-LOCAL_PG="postgres://postgres@127.0.0.1:5432/evently"
+# A database name of this run's own, so runs in parallel (two checkouts, a developer and CI)
+# never share pytest-django's test database.
+LOCAL_PG="postgres://postgres@127.0.0.1:5432/evently_$$"
 
 pg_answers() {
   "$BIN/python" - "$1" <<'PY'

@@ -54,3 +54,28 @@ def no_lock(delay: float = 0.05):
         return event
 
     return lock_event
+
+
+def slow_take(delay: float = 0.05):
+    """The real one-statement lock-and-take, then holding the lock a little longer."""
+    real = seats.take_free_seats
+
+    def take_free_seats(event_id, quantity, now):
+        event = real(event_id, quantity, now)
+        time.sleep(delay)
+        return event
+
+    return take_free_seats
+
+
+def without_lock(monkeypatch, module, delay: float = 0.1) -> None:
+    """The control: switch off both ways `module` locks an event, and widen the window."""
+    monkeypatch.setattr(module, "take_free_seats", lambda event_id, quantity, now: None)
+    monkeypatch.setattr(module, "lock_event", no_lock(delay))
+
+
+def with_slow_lock(monkeypatch, module, delay: float = 0.02) -> None:
+    """The real locks of `module`, each held a little longer to widen any race window."""
+    if hasattr(module, "take_free_seats"):
+        monkeypatch.setattr(module, "take_free_seats", slow_take(delay))
+    monkeypatch.setattr(module, "lock_event", slow_lock(delay))

@@ -16,7 +16,7 @@ from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
 from evently.exceptions import SoldOut, TicketLimit
 from notifications.models import Notification
-from tests.concurrency import no_lock, run_concurrently, slow_lock
+from tests.concurrency import run_concurrently, with_slow_lock, without_lock
 from tests.factories import EventFactory, UserFactory
 from tests.invariants import assert_books_balance
 from waitlist import services as waitlist_services
@@ -33,7 +33,7 @@ def book(event, user, quantity=1, join_waitlist=False):
 
 
 def test_many_buyers_for_the_last_seats_never_oversell(monkeypatch):
-    monkeypatch.setattr(booking_services, "lock_event", slow_lock(0.02))
+    with_slow_lock(monkeypatch, booking_services, 0.02)
     event = EventFactory(total_capacity=5)
     buyers = UserFactory.create_batch(20)
     results = run_concurrently([book(event, u) for u in buyers])
@@ -46,7 +46,7 @@ def test_many_buyers_for_the_last_seats_never_oversell(monkeypatch):
 
 
 def test_control_without_the_lock_the_last_seats_race(monkeypatch):
-    monkeypatch.setattr(booking_services, "lock_event", no_lock(0.1))
+    without_lock(monkeypatch, booking_services, 0.1)
     event = EventFactory(total_capacity=5)
     results = run_concurrently([book(event, u) for u in UserFactory.create_batch(20)])
     # Everyone saw 5 free seats; only the database constraint stopped the oversell, so the
@@ -57,7 +57,7 @@ def test_control_without_the_lock_the_last_seats_race(monkeypatch):
 
 
 def test_one_person_racing_themself_stays_within_ten_tickets(monkeypatch):
-    monkeypatch.setattr(booking_services, "lock_event", slow_lock(0.02))
+    with_slow_lock(monkeypatch, booking_services, 0.02)
     event = EventFactory(total_capacity=50)
     person = UserFactory()
     results = run_concurrently([book(event, person, 4) for _ in range(3)])
@@ -67,7 +67,7 @@ def test_one_person_racing_themself_stays_within_ten_tickets(monkeypatch):
 
 
 def test_control_without_the_lock_the_ticket_limit_races(monkeypatch):
-    monkeypatch.setattr(booking_services, "lock_event", no_lock(0.1))
+    without_lock(monkeypatch, booking_services, 0.1)
     event = EventFactory(total_capacity=50)
     person = UserFactory()
     run_concurrently([book(event, person, 4) for _ in range(3)])
@@ -75,7 +75,7 @@ def test_control_without_the_lock_the_ticket_limit_races(monkeypatch):
 
 
 def test_cancellations_racing_new_bookings_serve_the_waitlist_first(monkeypatch):
-    monkeypatch.setattr(booking_services, "lock_event", slow_lock(0.01))
+    with_slow_lock(monkeypatch, booking_services, 0.01)
     event = EventFactory(total_capacity=8)
     holders = UserFactory.create_batch(8)
     bookings = [booking_create(event_id=event.pk, user=u, quantity=1).booking for u in holders]
@@ -125,7 +125,7 @@ def test_two_expiry_runs_at_once_expire_each_offer_exactly_once():
 
 
 def test_accept_racing_expiry_ends_in_one_state(monkeypatch):
-    monkeypatch.setattr(waitlist_services, "lock_event", slow_lock(0.02))
+    with_slow_lock(monkeypatch, waitlist_services, 0.02)
     events = _events_with_due_offers(1)
     entry = WaitlistEntry.objects.get(status="offered")
     # Make the offer still valid for accept, but due by the expiry run's clock.

@@ -9,7 +9,7 @@ from bookings import services as booking_services
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
 from evently.models import IdempotencyKey
-from tests.concurrency import run_concurrently, slow_lock
+from tests.concurrency import run_concurrently, with_slow_lock
 from tests.conftest import client_for
 from tests.factories import EventFactory, UserFactory
 from tests.invariants import assert_books_balance
@@ -131,7 +131,7 @@ def test_accept_honors_the_key_and_a_late_accept_still_expires(user):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_retries_make_one_booking(monkeypatch):
-    monkeypatch.setattr(booking_services, "lock_event", slow_lock(0.05))
+    with_slow_lock(monkeypatch, booking_services, 0.05)
     event = EventFactory(total_capacity=50)
     user = UserFactory()
 
