@@ -1,6 +1,117 @@
-from django.conf import settings
+import logging
+import re
+import time
+import uuid
 
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils.encoding import escape_uri_path
+from django.utils.functional import SimpleLazyObject, empty
+from rest_framework.throttling import BaseThrottle
+
+from evently.exceptions import LockTimeout
+from evently.logging import request_id_var
 from evently.problems import problem_response
+
+request_logger = logging.getLogger("evently.request")
+logger = logging.getLogger(__name__)
+
+# An incoming X-Request-ID is reused only if it is a plain token: it goes into every log line
+# and back into a response header, so newlines, quotes or megabytes must never get through.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class RequestLogMiddleware:
+    """One log line per request on `evently.request`, and an X-Request-ID on every response.
+
+    First in MIDDLEWARE, so it times the whole stack and every record logged while the request
+    runs (by any middleware, view or service) carries the request id.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.monotonic()
+        try:
+            # Django turns every exception into a response before it reaches here.
+            response = self.get_response(request)
+            duration_ms = round((time.monotonic() - started) * 1000, 1)
+            response["X-Request-ID"] = request_id
+            status = response.status_code
+            request_logger.log(
+                logging.ERROR if status >= 500 else logging.INFO,
+                "%s %s %s %.1fms",
+                request.method,
+                escape_uri_path(request.path),
+                status,
+                duration_ms,
+                extra={
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "user_id": _user_id(request),
+                    "remote_addr": _client_address(request),
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+def _user_id(request) -> str | None:
+    # DRF puts the authenticated user on the Django request; the admin evaluates its session
+    # user itself. A lazy user nobody looked at is left alone: reading it would cost a query
+    # (and fail when the database is down) just for a log line.
+    user = getattr(request, "user", None)
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    return str(user.pk) if user.is_authenticated else None
+
+
+def _client_address(request) -> str | None:
+    # The address the throttles see: X-Forwarded-For is trusted only for NUM_PROXIES hops.
+    return BaseThrottle().get_ident(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 problem+json, not a bare 500, when the database is unreachable.
+
+    DRF views get this from evently.problems.exception_handler; this covers the rest (the
+    Django admin). A lock timeout is an OperationalError too: it answers 409 `busy`, as in
+    the API.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        if getattr(exception.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
+            return problem_response(
+                409,
+                LockTimeout.code,
+                LockTimeout.default_detail,
+                title=LockTimeout.title,
+                headers={"Retry-After": str(LockTimeout.retry_after)},
+            )
+        logger.warning("database unavailable: %s", exception.__class__.__name__)
+        return problem_response(
+            503,
+            "database_unavailable",
+            "The database is unavailable; retry shortly.",
+            headers={"Retry-After": "5"},
+        )
 
 
 class BodySizeLimitMiddleware:
