@@ -31,21 +31,11 @@ def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def _revenue_subquery():
-    confirmed = (
-        Booking.objects.filter(event=OuterRef("pk"), status=Booking.Status.CONFIRMED)
-        .order_by()
-        .values("event")
-        .annotate(total=Sum("total_amount"))
-        .values("total")
-    )
-    return Coalesce(Subquery(confirmed, output_field=MONEY), Value(ZERO), output_field=MONEY)
-
-
 def events_with_sales() -> QuerySet[Event]:
     """Every event, past and cancelled too, with its sales figures, in one query.
 
-    `confirmed_tickets` is the event's own counter, kept exact by the seat ledger.
+    Confirmed tickets and revenue are the event's own counters (`booked_seats`, `revenue`),
+    kept exact by the seat ledger, so no booking is read.
     """
     waiting = (
         WaitlistEntry.objects.filter(event=OuterRef("pk"), status=WaitlistEntry.Status.WAITING)
@@ -55,7 +45,6 @@ def events_with_sales() -> QuerySet[Event]:
         .values("n")
     )
     return Event.objects.annotate(
-        revenue=_revenue_subquery(),
         waitlist_waiting=Coalesce(Subquery(waiting, output_field=IntegerField()), Value(0)),
     ).order_by("-event_time", "id")
 

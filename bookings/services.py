@@ -1,5 +1,6 @@
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum, Value
@@ -90,10 +91,11 @@ def _record_booking(*, event: Event, user: User, quantity: int) -> Booking:
 def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool) -> Booking:
     """Record a confirmed booking on a locked event, taking free or held seats (an offer)."""
     _ensure_within_ticket_limit(event, user, quantity, count_waitlist=not from_held)
+    amount = event.price * quantity
     if from_held:
-        move_seats(event, held=-quantity, booked=quantity)
+        move_seats(event, held=-quantity, booked=quantity, revenue=amount)
     else:
-        move_seats(event, available=-quantity, booked=quantity)
+        move_seats(event, available=-quantity, booked=quantity, revenue=amount)
     return _record_booking(event=event, user=user, quantity=quantity)
 
 
@@ -154,7 +156,12 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at", "updated_at"])
-        move_seats(event, available=booking.quantity, booked=-booking.quantity)
+        move_seats(
+            event,
+            available=booking.quantity,
+            booked=-booking.quantity,
+            revenue=-booking.total_amount,
+        )
         notify(
             user_ids=[booking.user_id],
             event=event,
@@ -173,9 +180,10 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
         Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED).select_for_update()
     )
     tickets = sum(b.quantity for b in bookings)
+    amount = sum((b.total_amount for b in bookings), Decimal("0.00"))
     Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
         status=Booking.Status.CANCELLED, cancelled_at=timezone.now(), updated_at=timezone.now()
     )
     if tickets:
-        move_seats(event, available=tickets, booked=-tickets)
+        move_seats(event, available=tickets, booked=-tickets, revenue=-amount)
     return bookings

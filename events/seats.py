@@ -9,12 +9,15 @@ which the database also enforces (`events_event_seats_balance`).
 """
 
 import uuid
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F
 
 from evently.lookups import get_or_not_found
 from events.models import Event
+
+ZERO = Decimal("0.00")
 
 
 def lock_event(event_id) -> Event:
@@ -29,23 +32,36 @@ def lock_event(event_id) -> Event:
     )
 
 
-def move_seats(event: Event, *, available: int = 0, booked: int = 0, held: int = 0) -> None:
-    """Apply a balanced change to a locked event's counters, in the database and on `event`."""
+def move_seats(
+    event: Event,
+    *,
+    available: int = 0,
+    booked: int = 0,
+    held: int = 0,
+    revenue: Decimal = ZERO,
+) -> None:
+    """Apply a balanced change to a locked event's counters, in the database and on `event`.
+
+    `revenue` moves with `booked`: the total_amount of the bookings confirmed or cancelled.
+    """
     if available + booked + held != 0:
         raise ValueError("seat moves must balance")
     Event.objects.filter(pk=event.pk).update(
         available_seats=F("available_seats") + available,
         booked_seats=F("booked_seats") + booked,
         held_seats=F("held_seats") + held,
+        revenue=F("revenue") + revenue,
     )
     # The row is locked and was read under the lock, so the in-memory copy stays exact.
     event.available_seats += available
     event.booked_seats += booked
     event.held_seats += held
+    event.revenue += revenue
 
 
 def take_free_seats(event_id, quantity: int, now) -> Event | None:
-    """Lock an open event and move `quantity` free seats to booked, in one statement.
+    """Lock an open event and move `quantity` free seats to booked (and their price to the
+    revenue), in one statement.
 
     The common case of a booking, done in a single round trip: the UPDATE takes the row lock,
     checks the event is scheduled, not started and has the seats, and decrements under that
@@ -60,10 +76,12 @@ def take_free_seats(event_id, quantity: int, now) -> Event | None:
     columns = ", ".join(f'"{f.column}"' for f in Event._meta.concrete_fields)
     rows = Event.objects.raw(
         f'UPDATE "{Event._meta.db_table}" '
-        'SET "available_seats" = "available_seats" - %s, "booked_seats" = "booked_seats" + %s '
+        'SET "available_seats" = "available_seats" - %s, "booked_seats" = "booked_seats" + %s, '
+        '"revenue" = "revenue" + "price" * %s '
         'WHERE "id" = %s AND "status" = %s AND "event_time" > %s AND "available_seats" >= %s '
         f"RETURNING {columns}",
         [
+            quantity,
             quantity,
             quantity,
             pk,

@@ -20,6 +20,13 @@ def assert_books_balance(event: Event) -> None:
         or 0
     )
     assert event.booked_seats == confirmed, (event.booked_seats, confirmed)
+    revenue = (
+        Booking.objects.filter(event=event, status="confirmed").aggregate(s=Sum("total_amount"))[
+            "s"
+        ]
+        or 0
+    )
+    assert event.revenue == revenue, (event.revenue, revenue)
     assert event.held_seats == held, (event.held_seats, held)
     assert event.available_seats + confirmed + held == event.total_capacity
     assert 0 <= event.available_seats <= event.total_capacity
