@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from analytics import ledger as sales
 from bookings.models import MAX_TICKETS_PER_PERSON, Booking
 from evently.exceptions import AlreadyCancelled, EventClosed, EventStarted, SoldOut, TicketLimit
 from evently.lookups import get_or_not_found
@@ -71,11 +72,13 @@ def _ensure_within_ticket_limit(
         )
 
 
-def _record_booking(*, event: Event, user: User, quantity: int) -> Booking:
-    """Write a confirmed booking and its notification; the caller has moved the seats."""
+def _record_booking(*, event: Event, user: User, quantity: int, converted: bool) -> Booking:
+    """Write a confirmed booking, its day's sales and its notification; the caller has moved
+    the seats. `converted`: the booking is an accepted waitlist offer."""
     booking = Booking.objects.create(
         event=event, user=user, quantity=quantity, total_amount=event.price * quantity
     )
+    sales.record_booking(booking, converted=converted)
     notify(
         user_ids=[user.pk],
         event=event,
@@ -96,7 +99,7 @@ def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool)
         move_seats(event, held=-quantity, booked=quantity, revenue=amount)
     else:
         move_seats(event, available=-quantity, booked=quantity, revenue=amount)
-    return _record_booking(event=event, user=user, quantity=quantity)
+    return _record_booking(event=event, user=user, quantity=quantity, converted=from_held)
 
 
 def booking_create(
@@ -115,7 +118,7 @@ def booking_create(
         if event is not None:
             _ensure_within_ticket_limit(event, user, quantity, count_waitlist=True)
             return BookingOutcome(
-                booking=_record_booking(event=event, user=user, quantity=quantity)
+                booking=_record_booking(event=event, user=user, quantity=quantity, converted=False)
             )
 
         event = lock_event(event_id)
@@ -156,6 +159,7 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at", "updated_at"])
+        sales.record_cancellations([booking], at=booking.cancelled_at)
         move_seats(
             event,
             available=booking.quantity,
@@ -179,11 +183,13 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
     bookings = list(
         Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED).select_for_update()
     )
+    now = timezone.now()
     tickets = sum(b.quantity for b in bookings)
     amount = sum((b.total_amount for b in bookings), Decimal("0.00"))
     Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
-        status=Booking.Status.CANCELLED, cancelled_at=timezone.now(), updated_at=timezone.now()
+        status=Booking.Status.CANCELLED, cancelled_at=now, updated_at=now
     )
+    sales.record_cancellations(bookings, at=now)
     if tickets:
         move_seats(event, available=tickets, booked=-tickets, revenue=-amount)
     return bookings

@@ -253,3 +253,32 @@ def test_bookings_csv_is_streamed_with_every_booking(admin_api, sales):
     assert bob["cancelled_at"]
     filtered = admin_api.get(f"/api/admin/events/{event.pk}/bookings.csv?status=confirmed")
     assert len(b"".join(filtered.streaming_content).decode().strip().splitlines()) == 4
+
+
+def test_day_totals_stay_equal_to_a_recount_of_the_bookings(admin_user, sales):
+    """The overview reads kept totals; they must match what the bookings say."""
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import TruncDate
+
+    from analytics.models import SalesDay
+    from events.services import event_cancel
+
+    _event, other = sales
+    event_cancel(event_id=other.pk, actor=admin_user)  # a mass cancellation too
+    kept = SalesDay.objects.aggregate(
+        bookings=Sum("bookings"),
+        tickets=Sum("tickets"),
+        revenue=Sum("revenue"),
+        cancellations=Sum("cancellations"),
+        conversions=Sum("conversions"),
+    )
+    recount = Booking.objects.aggregate(
+        bookings=Count("id"),
+        tickets=Sum("quantity"),
+        revenue=Sum("total_amount", filter=Q(status="confirmed")),
+        cancellations=Count("id", filter=Q(status="cancelled")),
+    )
+    assert {k: kept[k] for k in recount} == recount
+    assert kept["conversions"] == 1
+    days = set(Booking.objects.annotate(d=TruncDate("booking_time")).values_list("d", flat=True))
+    assert set(SalesDay.objects.values_list("day", flat=True)) == days

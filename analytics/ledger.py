@@ -1,0 +1,61 @@
+"""Keeps analytics.SalesDay exact: called inside the transactions that change sales."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.db import connection
+
+from analytics.models import SHARDS, SalesDay
+
+_TABLE = SalesDay._meta.db_table
+_COUNTERS = ("bookings", "tickets", "revenue", "cancellations", "conversions")
+_UPSERT = (
+    f"INSERT INTO {_TABLE} (day, shard, {', '.join(_COUNTERS)}) "
+    f"VALUES (%s, %s, {', '.join(['%s'] * len(_COUNTERS))}) "
+    "ON CONFLICT (day, shard) DO UPDATE SET "
+    + ", ".join(f"{c} = {_TABLE}.{c} + excluded.{c}" for c in _COUNTERS)
+)
+
+
+def _shard(event_id) -> int:
+    return event_id.int % SHARDS
+
+
+def _day(moment: datetime):
+    return moment.astimezone(UTC).date()
+
+
+def _add(rows: dict) -> None:
+    """Add each ((day, shard) -> counters) delta, creating the day's row when it is new."""
+    with connection.cursor() as cursor:
+        for (day, shard), delta in sorted(rows.items()):  # fixed order: no deadlocks
+            values = [delta.get(c, 0) for c in _COUNTERS]
+            cursor.execute(_UPSERT, [connection.ops.adapt_datefield_value(day), shard, *values])
+
+
+def record_booking(booking, *, converted: bool) -> None:
+    key = (_day(booking.booking_time), _shard(booking.event_id))
+    _add(
+        {
+            key: {
+                "bookings": 1,
+                "tickets": booking.quantity,
+                "revenue": booking.total_amount,
+                "conversions": int(converted),
+            }
+        }
+    )
+
+
+def record_cancellations(bookings: Iterable, *, at: datetime) -> None:
+    """Each booking's revenue leaves the day it was made; the cancellation counts today."""
+    rows: dict = defaultdict(lambda: defaultdict(Decimal))
+    for booking in bookings:
+        rows[(_day(booking.booking_time), _shard(booking.event_id))]["revenue"] -= (
+            booking.total_amount
+        )
+        rows[(_day(at), _shard(booking.event_id))]["cancellations"] += 1
+    if rows:
+        _add(rows)
