@@ -9,10 +9,11 @@ TEST_STAMP := $(VENV)/.test-installed
 PORT ?= 8080
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format migrate demo schema clean screenshot bench
+.PHONY: help run run-prod test lint format migrate demo schema clean screenshot bench
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve on http://localhost:$(PORT)"
+	@echo "make run-prod - migrate, collect static files, serve with gunicorn (gunicorn.conf.py); needs SECRET_KEY"
 	@echo "make test    - install test dependencies and run the whole suite"
 	@echo "make lint    - ruff check and format check"
 	@echo "make schema  - validate the OpenAPI schema"
@@ -37,6 +38,13 @@ run: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo_data
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+
+# Production mode, as the container image runs it: DEBUG off (SECRET_KEY required), PostgreSQL
+# from DATABASE_URL, gunicorn configured by gunicorn.conf.py. See docs/operations.md.
+run-prod: $(RUNTIME_STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py evently.wsgi:application
 
 test: $(TEST_STAMP)
 	@bash scripts/test.sh

@@ -4,24 +4,57 @@ Used by `make run-prod`, the container image and the benchmark:
 `gunicorn -c gunicorn.conf.py evently.wsgi:application`.
 """
 
+import json
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8080')}")
+from gunicorn import glogging
+
+
+def env(name: str, default: str) -> str:
+    """The variable's value; unset or empty means the default (an env file may list it empty)."""
+    return os.environ.get(name, "").strip() or default
+
+
+bind = env("GUNICORN_BIND", f"0.0.0.0:{env('PORT', '8080')}")
 # Sync workers: each holds one database connection (CONN_MAX_AGE keeps it open) and a
 # booking spends most of its time waiting on PostgreSQL, so a few more workers than cores.
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+workers = int(env("WEB_CONCURRENCY", str(multiprocessing.cpu_count() * 2 + 1)))
 worker_class = "sync"
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+timeout = int(env("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(env("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
 # Recycle workers now and then so a slow leak can never grow without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests = int(env("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max_requests // 10
 # Import the app once in the master: a broken configuration (the development SECRET_KEY with
 # DEBUG off, say) stops the server at start instead of in every worker.
 preload_app = True
 
+
+class JsonAtoms(glogging.SafeAtoms):
+    """Log values escaped for a JSON string, so a quote or backslash in a path or user agent
+    stays inside its string; an absent value (no body sent) is null."""
+
+    def __init__(self, atoms):
+        dict.__init__(self)
+        for key, value in atoms.items():
+            if value is None:
+                self[key] = "null"
+            elif isinstance(value, str):
+                self[key] = json.dumps(value)[1:-1]
+            else:
+                self[key] = value
+
+
+class JsonAccessLogger(glogging.Logger):
+    """gunicorn's logger, with the access log one JSON object per line."""
+
+    atoms_wrapper_class = JsonAtoms
+
+
+logger_class = JsonAccessLogger
+# A file path, "-" for stdout, or empty for no access log.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 access_log_format = (

@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from analytics import charts, selectors
+from evently.db_router import replica_reads
 
 DEFAULT_DAYS, MIN_DAYS, MAX_DAYS = 30, 7, 366
 PERIOD_CHOICES = (7, 30, 90, 365)
@@ -36,6 +37,7 @@ def _with_meter(row: dict, parts: list[int], width: int) -> dict:
     return row
 
 
+@replica_reads
 def dashboard(request):
     days = period_days(request.GET.get("days"))
     today = timezone.now().astimezone(UTC).date()

@@ -20,6 +20,7 @@ from analytics.serializers import (
     PopularEventsSerializer,
     PopularQuerySerializer,
 )
+from evently.db_router import pin_to_current_database, replica_reads
 from evently.pagination import LimitOffsetPagination
 from evently.permissions import IsAdmin
 from evently.schema import problems
@@ -81,6 +82,7 @@ class AdminEventViewSet(viewsets.GenericViewSet):
         responses={200: AdminEventSerializer(many=True), **problems(400, 401, 403)},
         description="Every event, past and cancelled too, newest first, with sales figures.",
     )
+    @replica_reads
     def list(self, request):
         page = self.paginate_queryset(selectors.events_with_sales())
         return self.get_paginated_response(AdminEventSerializer(page, many=True).data)
@@ -92,6 +94,7 @@ class AdminEventViewSet(viewsets.GenericViewSet):
         description="The event's bookings, newest first.",
     )
     @action(detail=True, methods=["get"])
+    @replica_reads
     def bookings(self, request, pk=None):
         query = EventBookingsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -108,17 +111,20 @@ class AdminEventViewSet(viewsets.GenericViewSet):
         },
     )
     @action(detail=True, methods=["get"], url_path=r"bookings\.csv", pagination_class=None)
+    @replica_reads
     def bookings_csv(self, request, pk=None):
         query = EventBookingsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         bookings = selectors.event_bookings(event_id=pk, **query.validated_data)
-        return bookings_csv_response(bookings, f"event-{pk}-bookings.csv")
+        # Streamed after this method returns: bind the rows to this request's database now.
+        return bookings_csv_response(pin_to_current_database(bookings), f"event-{pk}-bookings.csv")
 
     @extend_schema(
         operation_id="admin_event_analytics",
         responses={200: EventAnalyticsSerializer, **problems(401, 403, 404)},
     )
     @action(detail=True, methods=["get"])
+    @replica_reads
     def analytics(self, request, pk=None):
         return Response(EventAnalyticsSerializer(selectors.event_analytics(event_id=pk)).data)
 
@@ -134,6 +140,7 @@ class PopularEventsView(APIView):
         description="Most popular events (cancelled ones left out), most confirmed tickets "
         "first. One SQL query.",
     )
+    @replica_reads
     def get(self, request):
         query = PopularQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -156,6 +163,7 @@ class OverviewView(APIView):
         description="Totals over a period of at most 366 days (default the last 30) and a "
         "per-day series with empty days present.",
     )
+    @replica_reads
     def get(self, request):
         query = OverviewQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -158,6 +158,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 5000, minimum=1)}"
     )
     DATABASES["default"]["OPTIONS"]["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+# Behind PgBouncer in transaction mode a server-side cursor (a streamed CSV export) cannot live
+# across transactions; fetch whole results instead.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+    "DB_DISABLE_SERVER_SIDE_CURSORS", False
+)
+# Read replicas (optional): views that opt in (evently.db_router.replica_reads) read from one,
+# picked per request; writes and reads inside transactions stay on the primary ("default").
+# Each connection is read-only, so a write that strays there fails instead of diverging. In
+# the test suite they mirror "default".
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or not _url.startswith(
+        ("postgres://", "postgresql://")
+    ):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS must be postgres:// URLs, and DATABASE_URL PostgreSQL too"
+        )
+    _replica = dj_database_url.parse(_url, conn_max_age=CONN_MAX_AGE, conn_health_checks=True)
+    _replica["OPTIONS"] = {
+        **DATABASES["default"]["OPTIONS"],
+        **_replica.get("OPTIONS", {}),
+        "options": DATABASES["default"]["OPTIONS"]["options"]
+        + " -c default_transaction_read_only=on",
+    }
+    _replica["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica{_number}")
+DATABASE_ROUTERS = ["evently.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
@@ -199,6 +228,11 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Serve the admin's and the API docs' assets straight from the installed apps, so a server
 # started without `collectstatic` still has them; `collectstatic` only adds compression.
 WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Compressed copies at collectstatic time; no manifest, so an uncollected server still works.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 warnings.filterwarnings("ignore", message="No directory at: .*staticfiles")
 
 # --- REST API -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from rest_framework import status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from evently.db_router import replica_reads
 from evently.permissions import IsAdmin
 from evently.schema import problems
 from events import selectors, services
@@ -58,11 +59,13 @@ class EventViewSet(viewsets.GenericViewSet):
     def get_queryset(self):  # used by the schema generator only
         return Event.objects.none()
 
+    @replica_reads
     def list(self, request):
         events = selectors.event_list_upcoming(filters=request.query_params)
         page = self.paginate_queryset(events)
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
+    @replica_reads
     def retrieve(self, request, pk=None):
         return Response(EventSerializer(selectors.event_get(event_id=pk)).data)
 

@@ -4,8 +4,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections import deque
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,9 +30,19 @@ def e2e_database_url(port: int = 5432) -> str:
     return f"postgres://{user}@127.0.0.1:{port}/{settings['NAME']}"
 
 
+# The production command: the container image, docker-compose.yml and `make run-prod` run it.
+GUNICORN_COMMAND = ["gunicorn", "-c", "gunicorn.conf.py", "evently.wsgi:application"]
+
+
 @contextmanager
-def gunicorn(*, workers: int = 1, env: dict | None = None, timeout: float = 30):
-    """Serve evently.wsgi on a free port; yields (base_url, process). Always stopped."""
+def gunicorn(
+    *, workers: int = 1, env: dict | None = None, timeout: float = 30, production: bool = False
+):
+    """Serve evently.wsgi on a free port; yields (base_url, process). Always stopped.
+
+    `production` runs GUNICORN_COMMAND, configured by gunicorn.conf.py from the environment,
+    instead of gunicorn's defaults.
+    """
     port = free_port()
     environment = {
         **os.environ,
@@ -45,8 +57,11 @@ def gunicorn(*, workers: int = 1, env: dict | None = None, timeout: float = 30):
         "THROTTLE_LOGIN": "off",
         **(env or {}),
     }
-    process = subprocess.Popen(
-        [
+    if production:
+        command = [sys.executable, "-m", *GUNICORN_COMMAND]
+        environment.update(GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(workers))
+    else:
+        command = [
             sys.executable,
             "-m",
             "gunicorn",
@@ -57,12 +72,19 @@ def gunicorn(*, workers: int = 1, env: dict | None = None, timeout: float = 30):
             str(workers),
             "--timeout",
             "60",
-        ],
+        ]
+    process = subprocess.Popen(
+        command,
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    # Keep reading the server's log (its request log grows with every request): a full pipe
+    # would block the server. The tail explains a failed start.
+    log_tail: deque[bytes] = deque(maxlen=100)
+    reader = threading.Thread(target=lambda: log_tail.extend(process.stderr), daemon=True)
+    reader.start()
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -72,7 +94,9 @@ def gunicorn(*, workers: int = 1, env: dict | None = None, timeout: float = 30):
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(process.stderr.read().decode()[-2000:]) from None
+                    process.kill()
+                    reader.join(5)
+                    raise RuntimeError(b"".join(log_tail).decode()[-2000:]) from None
                 time.sleep(0.2)
         yield base, process
     finally:
@@ -82,3 +106,4 @@ def gunicorn(*, workers: int = 1, env: dict | None = None, timeout: float = 30):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+        reader.join(5)

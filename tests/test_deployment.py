@@ -1,0 +1,191 @@
+"""The deployment files: docker-compose.yml, the Dockerfile, gunicorn.conf.py, `make run-prod`.
+
+No container engine runs where the suite does, so these read the files and hold them to the
+commands the rest of the suite runs for real: the gunicorn command of tests/server.py (used by
+test_scale_out), `manage.py migrate`, and the management commands' own argument parsers.
+"""
+
+import json
+import re
+import runpy
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import get_commands, load_command_class
+
+from tests.server import GUNICORN_COMMAND
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("web", "worker", "mailer")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def documented_variables() -> set[str]:
+    """Every variable .env.example lists, set or commented out."""
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M))
+
+
+def command_line(command) -> str:
+    return command if isinstance(command, str) else shlex.join(command)
+
+
+def parse_management_command(argv: list[str]):
+    """Parse `python manage.py <name> <args>` with that command's own parser."""
+    assert argv[:2] == ["python", "manage.py"], argv
+    name = argv[2]
+    command = load_command_class(get_commands()[name], name)
+    return name, command.create_parser("manage.py", name).parse_args(argv[3:])
+
+
+# --- docker-compose.yml ---------------------------------------------------------------------------
+
+
+def test_compose_runs_the_database_the_cache_the_api_and_both_workers(compose):
+    assert set(compose["services"]) == {"db", "redis", "web", "worker", "mailer"}
+
+
+def test_the_database_keeps_its_data_in_a_volume_and_reports_its_health(compose):
+    db = compose["services"]["db"]
+    assert db["image"].startswith("postgres:15")
+    assert "pgdata:/var/lib/postgresql/data" in db["volumes"]
+    assert "pgdata" in compose["volumes"]
+    assert "pg_isready" in command_line(db["healthcheck"]["test"])
+    # The app services start only once PostgreSQL answers.
+    for name in APP_SERVICES:
+        assert compose["services"][name]["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_the_app_services_are_one_image_configured_only_by_the_environment(compose):
+    documented = documented_variables()
+    for name in APP_SERVICES:
+        service = compose["services"][name]
+        assert service["build"] == "." and service["image"] == "evently:latest", name
+        # No configuration files: no mounts, no env files, no configs or secrets files.
+        assert not {"volumes", "env_file", "configs", "secrets"} & set(service), name
+        environment = service["environment"]
+        assert isinstance(environment, dict), name
+        assert set(environment) <= documented, set(environment) - documented
+        # Secrets come from the operator; the file holds none.
+        assert environment["SECRET_KEY"].startswith("${SECRET_KEY:?")
+        assert "${POSTGRES_PASSWORD:?" in environment["DATABASE_URL"]
+        assert environment["DEBUG"] == "false"
+        assert environment["REDIS_URL"] == "redis://redis:6379/0"
+        # E-mail leaves through the mailer, never from a request.
+        assert environment["NOTIFICATION_EMAIL_ON_COMMIT"] == "false"
+    assert "redis" in compose["services"]
+
+
+def test_web_migrates_then_serves_the_production_gunicorn_command_on_8080(compose):
+    web = compose["services"]["web"]
+    assert web["command"][:2] == ["sh", "-c"]
+    migrate, serve = web["command"][2].split(" && ")
+    assert migrate == "python manage.py migrate --noinput"
+    assert serve == "exec " + shlex.join(GUNICORN_COMMAND)
+    assert web["environment"]["PORT"] == "8080"
+    assert any(port.endswith(":8080") for port in web["ports"])
+    assert "http://127.0.0.1:8080/api/health" in command_line(web["healthcheck"]["test"])
+    # Long enough for gunicorn's graceful shutdown to finish the requests in flight.
+    assert int(web["stop_grace_period"].rstrip("s")) > 30
+
+
+def test_the_worker_and_the_mailer_run_the_loop_commands_with_valid_arguments(compose):
+    name, options = parse_management_command(compose["services"]["worker"]["command"])
+    assert (name, options.loop, options.interval) == ("expire_waitlist_offers", True, 30.0)
+    name, options = parse_management_command(compose["services"]["mailer"]["command"])
+    assert (name, options.loop, options.interval) == ("send_notification_emails", True, 10.0)
+    # They need the migrated schema: they wait for web, which migrates before it is healthy.
+    for service in ("worker", "mailer"):
+        depends_on = compose["services"][service]["depends_on"]
+        assert depends_on["web"]["condition"] == "service_healthy"
+
+
+# --- Dockerfile -----------------------------------------------------------------------------------
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
+
+
+def test_the_image_is_slim_python_and_serves_with_gunicorn_as_an_unprivileged_user():
+    instructions = dockerfile_instructions()
+    keywords = [keyword for keyword, _ in instructions]
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    assert json.loads(dict(instructions)["CMD"]) == GUNICORN_COMMAND
+    # The last USER wins: after it only metadata, so the server never runs as root.
+    user_at = len(keywords) - 1 - keywords[::-1].index("USER")
+    assert instructions[user_at][1] not in {"root", "0"}
+    assert set(keywords[user_at:]) <= {"USER", "EXPOSE", "STOPSIGNAL", "CMD"}
+    assert ("EXPOSE", "8080") in instructions
+    runs = [argument for keyword, argument in instructions if keyword == "RUN"]
+    assert any("manage.py collectstatic --noinput" in run for run in runs)
+    # No secret is baked into the image.
+    assert not any(
+        "SECRET_KEY" in argument for keyword, argument in instructions if keyword == "ENV"
+    )
+
+
+def test_the_build_context_leaves_out_local_state_and_secrets():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".git", ".venv", ".env", "db.sqlite3*", "staticfiles", "tests"} <= ignored
+
+
+# --- gunicorn.conf.py and make run-prod -----------------------------------------------------------
+
+
+def load_gunicorn_config(monkeypatch, **env) -> dict:
+    for name in ("WEB_CONCURRENCY", "PORT", "GUNICORN_BIND", "GUNICORN_ACCESS_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def test_gunicorn_workers_follow_the_core_count_unless_set(monkeypatch):
+    import multiprocessing
+
+    config = load_gunicorn_config(monkeypatch)
+    assert config["workers"] == multiprocessing.cpu_count() * 2 + 1
+    assert config["bind"] == "0.0.0.0:8080"
+    assert (config["timeout"], config["graceful_timeout"]) == (30, 30)
+    config = load_gunicorn_config(monkeypatch, WEB_CONCURRENCY="3", PORT="9000")
+    assert (config["workers"], config["bind"]) == (3, "0.0.0.0:9000")
+
+
+def test_the_access_log_is_one_json_object_per_request_whatever_the_client_sends(monkeypatch):
+    config = load_gunicorn_config(monkeypatch)
+    atoms = config["JsonAtoms"](
+        {
+            "t": "[24/Nov/2026:10:00:00 +0000]",
+            "h": "10.0.0.1",
+            "m": "GET",
+            "U": '/api/events/"quoted"\\path',
+            "q": "search=a%22b",
+            "s": "200",
+            "B": None,  # nothing sent
+            "D": 1234,
+            "a": 'agent "with quotes" and \\ backslash\n',
+        }
+    )
+    line = json.loads(config["access_log_format"] % atoms)
+    assert line["path"] == '/api/events/"quoted"\\path'
+    assert line["user_agent"] == 'agent "with quotes" and \\ backslash\n'
+    assert (line["status"], line["bytes"], line["request_id"]) == (200, None, "-")
+
+
+def test_make_run_prod_migrates_and_runs_the_production_gunicorn_command():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^run-prod:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert recipe, "no run-prod target"
+    lines = [line.strip() for line in recipe.group(1).splitlines()]
+    assert "manage.py migrate --noinput" in lines[0]
+    assert any("manage.py collectstatic --noinput" in line for line in lines)
+    assert lines[-1].endswith("/" + shlex.join(GUNICORN_COMMAND))
+    assert re.search(r"^\.PHONY:.*\brun-prod\b", makefile, re.M)
