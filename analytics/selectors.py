@@ -88,6 +88,19 @@ def event_analytics(*, event_id) -> dict:
     }
 
 
+def _event_figures(row: dict, **extra) -> dict:
+    """An event's row from `.values(...)` as the analytics routes and dashboard show it."""
+    return {
+        "event_id": row["id"],
+        "name": row["name"],
+        "event_time": row["event_time"],
+        "total_capacity": row["total_capacity"],
+        "confirmed_tickets": row["booked_seats"],
+        **extra,
+        "utilization": _ratio(row["booked_seats"], row["total_capacity"]),
+    }
+
+
 def popular_events(*, limit: int) -> list[dict]:
     """The events with the most confirmed tickets, in one SQL query."""
     rows = (
@@ -96,18 +109,7 @@ def popular_events(*, limit: int) -> list[dict]:
         .order_by("-booked_seats", "event_time", "id")
         .values("id", "name", "event_time", "total_capacity", "booked_seats", "revenue")[:limit]
     )
-    return [
-        {
-            "event_id": row["id"],
-            "name": row["name"],
-            "event_time": row["event_time"],
-            "total_capacity": row["total_capacity"],
-            "confirmed_tickets": row["booked_seats"],
-            "revenue": row["revenue"],
-            "utilization": _ratio(row["booked_seats"], row["total_capacity"]),
-        }
-        for row in rows
-    ]
+    return [_event_figures(row, revenue=row["revenue"]) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -190,15 +192,4 @@ def upcoming_utilization(*, limit: int = 15) -> list[dict]:
         .order_by("event_time", "id")
         .values("id", "name", "event_time", "total_capacity", "booked_seats", "held_seats")[:limit]
     )
-    return [
-        {
-            "event_id": row["id"],
-            "name": row["name"],
-            "event_time": row["event_time"],
-            "total_capacity": row["total_capacity"],
-            "confirmed_tickets": row["booked_seats"],
-            "held_seats": row["held_seats"],
-            "utilization": _ratio(row["booked_seats"], row["total_capacity"]),
-        }
-        for row in rows
-    ]
+    return [_event_figures(row, held_seats=row["held_seats"]) for row in rows]
