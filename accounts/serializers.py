@@ -1,6 +1,42 @@
+from django.contrib.auth.password_validation import (
+    MinimumLengthValidator,
+    get_default_password_validators,
+)
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from evently.serializers import StrictInputSerializer
+
+
+def _password_min_length() -> int:
+    lengths = [
+        validator.min_length
+        for validator in get_default_password_validators()
+        if isinstance(validator, MinimumLengthValidator)
+    ]
+    return max(lengths, default=1)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": _password_min_length(),
+        "maxLength": 128,
+        # Unanchored: at least one character that is not a digit.
+        "pattern": r"\D",
+        "description": "Checked by Django's password validators: long enough, not entirely "
+        "numeric, not a common password, not too similar to the name or e-mail.",
+    },
+    # A component of its own: inline, drf-spectacular would replace its minLength with 1.
+    component_name="NewPassword",
+)
+class NewPasswordField(serializers.CharField):
+    """A new password. The service runs Django's validators, so their messages reach the
+    client; the schema states the rules it can (length, not only digits)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=128, trim_whitespace=False, **kwargs)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -10,10 +46,10 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RegisterInputSerializer(serializers.Serializer):
+class RegisterInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=150)
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    password = NewPasswordField()
 
     def to_internal_value(self, data):
         # Trim before EmailField validates, so " Ann@Example.com " is accepted.
@@ -22,7 +58,7 @@ class RegisterInputSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class LoginInputSerializer(serializers.Serializer):
+class LoginInputSerializer(StrictInputSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 
@@ -36,7 +72,7 @@ class LoginOutputSerializer(serializers.Serializer):
     user = UserSerializer()
 
 
-class RefreshInputSerializer(serializers.Serializer):
+class RefreshInputSerializer(StrictInputSerializer):
     refresh = serializers.CharField()
 
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from bookings.models import MAX_TICKETS_PER_BOOKING, Booking
+from evently.serializers import StrictInputSerializer
 from events.serializers import EventSummarySerializer
 from waitlist.serializers import WaitlistEntrySerializer
 
@@ -28,7 +29,7 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BookingCreateInputSerializer(serializers.Serializer):
+class BookingCreateInputSerializer(StrictInputSerializer):
     event_id = serializers.UUIDField()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_BOOKING)
     join_waitlist = serializers.BooleanField(

@@ -43,6 +43,24 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
             return []
         return list(queryset[self.offset : self.offset + self.limit])
 
+    def get_schema_operation_parameters(self, view):
+        # DRF documents both as bare integers; declare the bounds `non_negative_int` enforces.
+        descriptions = {
+            self.limit_query_param: f"Results per page, {self.default_limit} by default; larger "
+            f"values are cut to {self.max_limit}. 0 answers the count alone.",
+            self.offset_query_param: "How many results to skip.",
+        }
+        return [
+            {
+                "name": name,
+                "required": False,
+                "in": "query",
+                "description": description,
+                "schema": {"type": "integer", "minimum": 0},
+            }
+            for name, description in descriptions.items()
+        ]
+
     def get_next_link(self):
         if self.limit == 0:
             return None

@@ -1,6 +1,5 @@
 """Shared pieces of the OpenAPI description: the problem document and its responses."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
@@ -43,7 +42,9 @@ def problems(*statuses: int) -> dict:
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    # As `evently.idempotency` checks it: printable ASCII. HTTP drops a header value's leading
+    # and trailing spaces, so the first and last characters are not spaces.
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
     OpenApiParameter.HEADER,
     description="1-255 printable characters. Retrying with the same key and body replays the "
     "first response (`Idempotent-Replayed: true`); another body answers 422; while the first "

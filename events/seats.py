@@ -13,11 +13,22 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F
+from django.db.models.functions import Round
 
 from evently.lookups import get_or_not_found
 from events.models import Event
 
 ZERO = Decimal("0.00")
+
+# SQLite keeps decimals as binary floats, so a revenue that goes up by prices and back down by
+# the same amounts can end a hair below zero (49.99 + 99.98 - 149.97 is -2.8e-14), which the
+# `revenue >= 0` CHECK refused with a 500. So the new revenue is rounded to cents in the
+# statement, and zero is added to turn SQLite's -0.0 into 0. On PostgreSQL both are no-ops.
+_REVENUE_SQL = 'ROUND("revenue" + "price" * %s, 2) + 0'
+
+
+def _revenue_plus(amount: Decimal):
+    return Round(F("revenue") + amount, 2) + ZERO
 
 
 def lock_event(event_id) -> Event:
@@ -50,7 +61,7 @@ def move_seats(
         available_seats=F("available_seats") + available,
         booked_seats=F("booked_seats") + booked,
         held_seats=F("held_seats") + held,
-        revenue=F("revenue") + revenue,
+        revenue=_revenue_plus(revenue),
     )
     # The row is locked and was read under the lock, so the in-memory copy stays exact.
     event.available_seats += available
@@ -77,7 +88,7 @@ def take_free_seats(event_id, quantity: int, now) -> Event | None:
     rows = Event.objects.raw(
         f'UPDATE "{Event._meta.db_table}" '
         'SET "available_seats" = "available_seats" - %s, "booked_seats" = "booked_seats" + %s, '
-        '"revenue" = "revenue" + "price" * %s '
+        f'"revenue" = {_REVENUE_SQL} '
         'WHERE "id" = %s AND "status" = %s AND "event_time" > %s AND "available_seats" >= %s '
         f"RETURNING {columns}",
         [

@@ -1,5 +1,9 @@
+import re
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from evently.serializers import StrictInputSerializer
 from events.models import MAX_CAPACITY, Event
 
 
@@ -25,7 +29,37 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EventInputSerializer(serializers.Serializer):
+# ASCII digits only: Python's \d (and Decimal) also take digits such as "٣".
+PRICE_PATTERN = r"^[0-9]{1,8}(\.[0-9]{1,2})?$"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "decimal", "pattern": PRICE_PATTERN},
+            {"type": "number", "minimum": 0, "maximum": 99999999.99, "multipleOf": 0.01},
+        ],
+        "example": "49.99",
+    }
+)
+class PriceField(serializers.DecimalField):
+    """A price from 0 to 99999999.99 with at most two decimals: a decimal string, as the
+    contract has it, or a JSON number, which has always been accepted too.
+
+    DRF alone also took strings such as " 1e2 " or ".5", and drf-spectacular documented a
+    pattern that matched "" and negative prices; both now say what the schema says.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=10, decimal_places=2, min_value=0, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not re.fullmatch(PRICE_PATTERN, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class EventInputSerializer(StrictInputSerializer):
     """What an admin may set. `available_seats` and `status` are never taken from input."""
 
     name = serializers.CharField(max_length=200)
@@ -33,9 +67,7 @@ class EventInputSerializer(serializers.Serializer):
     venue = serializers.CharField(max_length=200)
     event_time = serializers.DateTimeField(help_text="Must be in the future; naive means UTC.")
     total_capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY)
-    price = serializers.DecimalField(
-        max_digits=10, decimal_places=2, min_value=0, help_text="At most two decimals."
-    )
+    price = PriceField(help_text='A decimal string such as "49.99"; a JSON number also does.')
 
 
 class EventSummarySerializer(serializers.ModelSerializer):

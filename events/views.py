@@ -16,13 +16,15 @@ from events.serializers import EventInputSerializer, EventSerializer
 @extend_schema_view(
     list=extend_schema(
         operation_id="events_list",
-        description="Upcoming scheduled events, soonest first.",
-        responses={200: EventSerializer(many=True), **problems(400)},
+        description="Upcoming scheduled events, soonest first. Open to anyone, but a "
+        "request that sends an expired or invalid token is refused (401).",
+        responses={200: EventSerializer(many=True), **problems(400, 401)},
     ),
     retrieve=extend_schema(
         operation_id="events_retrieve",
-        description="Any event, past or cancelled included.",
-        responses={200: EventSerializer, **problems(404)},
+        description="Any event, past or cancelled included. Open to anyone, but a request that "
+        "sends an expired or invalid token is refused (401).",
+        responses={200: EventSerializer, **problems(401, 404)},
     ),
     create=extend_schema(
         operation_id="events_create",

@@ -14,5 +14,6 @@ class NotificationFilter(django_filters.FilterSet):
         model = Notification
         fields = []
 
-    def filter_is_read(self, queryset, name, value):
+    # The hint makes the schema say string (`true`/`false`), not the model field's boolean.
+    def filter_is_read(self, queryset, name, value: str):
         return queryset.filter(is_read=value == "true")

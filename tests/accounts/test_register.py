@@ -63,6 +63,8 @@ def test_register_taken_email_is_409_case_insensitively(anon_api, user):
             {"name": "A" * 151, "email": "a@example.com", "password": "a-long-secret-phrase"},
             {"name"},
         ),
+        ({"name": 7, "email": "a@example.com", "password": "a-long-secret-phrase"}, {"name"}),
+        ({"name": "A", "email": "a@example.com", "password": 12345678}, {"password"}),
     ],
 )
 def test_register_rejects_invalid_input_and_creates_nothing(anon_api, payload, fields):

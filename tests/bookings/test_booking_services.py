@@ -134,6 +134,21 @@ def test_cancel_returns_seats(user):
     assert_books_balance(event)
 
 
+def test_cancelling_every_booking_brings_the_revenue_back_to_exactly_zero():
+    # On SQLite decimals are binary floats: 49.99 + 149.97 + 99.98 - ... ended a hair below
+    # zero and the revenue >= 0 CHECK turned the last cancellation into a 500.
+    event = EventFactory(total_capacity=50, price=Decimal("49.99"))
+    bookings = [
+        booking_create(event_id=event.pk, user=UserFactory(), quantity=quantity).booking
+        for quantity in (1, 3, 2, 7)
+    ]
+    for booking in bookings:
+        booking_cancel(booking_id=booking.pk, actor=booking.user)
+    event.refresh_from_db()
+    assert event.revenue == 0
+    assert str(event.revenue) == "0.00"
+
+
 def test_cancel_offers_seats_to_first_waiting_entry_that_fits():
     event = EventFactory(total_capacity=3)
     holder, big, small, later = UserFactory.create_batch(4)

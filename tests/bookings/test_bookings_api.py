@@ -114,6 +114,11 @@ def test_sold_out_without_waitlist_is_409_with_available_seats(user_api):
         ({"quantity": 11}, {"event_id", "quantity"}),
         ({"quantity": "two"}, {"event_id", "quantity"}),
         ({"quantity": 1, "join_waitlist": "perhaps"}, {"event_id", "join_waitlist"}),
+        # JSON types as the schema gives them; DRF alone coerced these.
+        ({"event_id": 5, "quantity": 1}, {"event_id"}),
+        ({"quantity": "2"}, {"event_id", "quantity"}),
+        ({"quantity": 1, "join_waitlist": "no"}, {"event_id", "join_waitlist"}),
+        ({"quantity": 1, "join_waitlist": 0}, {"event_id", "join_waitlist"}),
     ],
 )
 def test_booking_rejects_invalid_input(user_api, payload, fields):

@@ -143,6 +143,7 @@ def test_list_ordering(anon_api):
     ("query", "field"),
     [
         ("ordering=created_by", "ordering"),
+        ("ordering=price,,name", "ordering"),
         ("has_seats=maybe", "has_seats"),
         ("min_price=cheap", "min_price"),
         ("starts_after=yesterday", "starts_after"),
@@ -150,6 +151,22 @@ def test_list_ordering(anon_api):
 )
 def test_list_rejects_invalid_filters(anon_api, query, field):
     assert_problem(anon_api.get(f"/api/events?{query}"), 400, "validation_error", fields={field})
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # PostgreSQL takes UTC offsets up to ±15:59 only; these were database errors (500).
+        "starts_after=2030-01-01T00:00:00-17:09",
+        "starts_before=2030-01-01T00:00:00%2B23:59",
+        # Bounds whose UTC time falls outside the years 1-9999.
+        "starts_after=0001-01-01T00:00:00%2B05:00",
+        "starts_before=9999-12-31T23:59:00-05:00",
+    ],
+)
+def test_list_takes_any_iso_utc_offset(anon_api, query):
+    EventFactory()
+    assert anon_api.get(f"/api/events?{query}").status_code == 200
 
 
 def test_list_runs_two_queries_whatever_the_page_size(anon_api, django_assert_num_queries):
@@ -218,6 +235,16 @@ def test_create_reads_naive_event_time_as_utc(admin_api):
         ({"price": "-1.00"}, "price"),
         ({"price": "10.999"}, "price"),
         ({"price": "abc"}, "price"),
+        ({"price": ""}, "price"),
+        ({"price": "1e2"}, "price"),
+        ({"price": " 5"}, "price"),
+        ({"price": "\u0663"}, "price"),  # ARABIC-INDIC DIGIT THREE
+        ({"price": 10.999}, "price"),
+        ({"name": 0}, "name"),
+        ({"name": "   "}, "name"),
+        ({"total_capacity": "5"}, "total_capacity"),
+        ({"total_capacity": 5.0}, "total_capacity"),
+        ({"total_capacity": True}, "total_capacity"),
     ],
 )
 def test_create_rejects_each_invalid_field(admin_api, override, field):
@@ -227,7 +254,7 @@ def test_create_rejects_each_invalid_field(admin_api, override, field):
 
 
 def test_create_accepts_the_bounds(admin_api):
-    for capacity, price in ((1, "0"), (1_000_000, "99999999.99")):
+    for capacity, price in ((1, "0"), (1_000_000, "99999999.99"), (1, 0), (1, 49.99)):
         response = admin_api.post(
             "/api/events", valid_payload(total_capacity=capacity, price=price), format="json"
         )
