@@ -2,11 +2,11 @@ from django.contrib import admin
 
 from bookings import services
 from bookings.models import Booking
-from evently.admin_tools import run_each
+from evently.admin_tools import ReadOnlyRecordsMixin, run_each
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
     """Bookings are records: staff read them and cancel through the service, never edit."""
 
     list_display = (
@@ -40,12 +40,3 @@ class BookingAdmin(admin.ModelAdmin):
             lambda booking: services.booking_cancel(booking_id=booking.pk, actor=request.user),
             "Bookings cancelled",
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -25,3 +25,16 @@ def run_each(request, modeladmin, items: Iterable, action: Callable, verb: str) 
         modeladmin.message_user(request, f"{verb}: {done}.", level=messages.SUCCESS)
     for reason in refused:
         modeladmin.message_user(request, reason, level=messages.WARNING)
+
+
+class ReadOnlyRecordsMixin:
+    """For admin classes of records that only services write: staff may look, not edit."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 
 from analytics.views import bookings_csv_response
 from bookings.models import Booking
-from evently.admin_tools import run_each
+from evently.admin_tools import ReadOnlyRecordsMixin, run_each
 from evently.exceptions import DomainError
 from events import services
 from events.models import Event
@@ -49,20 +49,11 @@ class _LatestRowsFormSet(forms.BaseInlineFormSet):
         return super().get_queryset()[:INLINE_ROWS]
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(ReadOnlyRecordsMixin, admin.TabularInline):
     formset = _LatestRowsFormSet
     extra = 0
     can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class BookingInline(_ReadOnlyInline):

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from evently.admin_tools import ReadOnlyRecordsMixin
 from notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
     list_display = (
         "created_at",
         "user",
@@ -18,12 +19,3 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "title")
     list_select_related = ("user",)
     ordering = ("-created_at",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
