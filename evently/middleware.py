@@ -4,14 +4,12 @@ import time
 import uuid
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
 from django.utils.encoding import escape_uri_path
 from django.utils.functional import SimpleLazyObject, empty
 from rest_framework.throttling import BaseThrottle
 
-from evently.exceptions import LockTimeout
 from evently.logging import request_id_var
-from evently.problems import problem_response
+from evently.problems import database_problem, json_problem, problem_response
 
 request_logger = logging.getLogger("evently.request")
 logger = logging.getLogger(__name__)
@@ -95,23 +93,8 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not isinstance(exception, OperationalError | InterfaceError):
-            return None
-        if getattr(exception.__cause__, "sqlstate", None) == "55P03":  # lock_not_available
-            return problem_response(
-                409,
-                LockTimeout.code,
-                LockTimeout.default_detail,
-                title=LockTimeout.title,
-                headers={"Retry-After": str(LockTimeout.retry_after)},
-            )
-        logger.warning("database unavailable: %s", exception.__class__.__name__)
-        return problem_response(
-            503,
-            "database_unavailable",
-            "The database is unavailable; retry shortly.",
-            headers={"Retry-After": "5"},
-        )
+        found = database_problem(exception)
+        return None if found is None else json_problem(*found)
 
 
 class BodySizeLimitMiddleware:

@@ -61,12 +61,28 @@ def problem_response(
     status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **kwargs: Any
 ) -> JsonResponse:
     """A problem document for code that runs outside DRF's views."""
-    return JsonResponse(
-        problem(status, code, detail, **kwargs),
-        status=status,
-        content_type=PROBLEM_CONTENT_TYPE,
-        headers=headers,
-    )
+    return json_problem(status, problem(status, code, detail, **kwargs), headers)
+
+
+def json_problem(status: int, body: dict[str, Any], headers: dict[str, str] | None = None):
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def database_problem(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+    """(status, body, headers) when the database could not serve the request, else None.
+
+    A lock wait past `lock_timeout` is a 409 `busy` the client may retry; any other operational
+    error means the database is unreachable: 503. Shared by DRF's handler and, for the rest of
+    the site, evently.middleware.DatabaseUnavailableMiddleware.
+    """
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    if _is_lock_timeout(exc):
+        body = problem(409, LockTimeout.code, LockTimeout.default_detail, title=LockTimeout.title)
+        return 409, body, {"Retry-After": str(LockTimeout.retry_after)}
+    logger.warning("database unavailable: %s", exc.__class__.__name__)
+    body = problem(503, "database_unavailable", "The database is unavailable; retry shortly.")
+    return 503, body, {"Retry-After": "5"}
 
 
 def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -130,15 +146,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             # DRF cannot always tell the wait (after a rate is lowered); a minute is safe.
             wait = exc.wait if exc.wait is not None else 60
             headers["Retry-After"] = str(max(1, math.ceil(wait)))
-    elif isinstance(exc, OperationalError | InterfaceError) and _is_lock_timeout(exc):
-        status = 409
-        body = problem(409, LockTimeout.code, LockTimeout.default_detail, title=LockTimeout.title)
-        headers["Retry-After"] = str(LockTimeout.retry_after)
-    elif isinstance(exc, OperationalError | InterfaceError):
-        logger.warning("database unavailable: %s", exc.__class__.__name__)
-        status = 503
-        body = problem(503, "database_unavailable", "The database is unavailable; retry shortly.")
-        headers["Retry-After"] = "5"
+    elif (found := database_problem(exc)) is not None:
+        status, body, database_headers = found
+        headers.update(database_headers)
     elif isinstance(exc, DatabaseError):
         logger.exception("database error")
         status = 500
