@@ -119,6 +119,18 @@ def _expire_offer(event: Event, entry: WaitlistEntry) -> None:
     logger.info("waitlist offer expired", extra={"entry_id": str(entry.pk)})
 
 
+def _expire_due_offers(event: Event, now: datetime) -> list[WaitlistEntry]:
+    """Expire a locked event's offers past their deadline; their seats become available."""
+    due = list(
+        WaitlistEntry.objects.filter(
+            event=event, status=Status.OFFERED, offer_expires_at__lte=now
+        ).select_for_update()
+    )
+    for entry in due:
+        _expire_offer(event, entry)
+    return due
+
+
 def _owned_entry(entry_id, user: User) -> WaitlistEntry:
     return get_or_not_found(
         WaitlistEntry.objects.filter(user=user),
@@ -199,11 +211,7 @@ def waitlist_event_serve(*, event_id, actor: User) -> list[WaitlistEntry]:
         event = lock_event(event_id)
         now = timezone.now()
         if event_is_open(event, now):
-            due = WaitlistEntry.objects.filter(
-                event=event, status=Status.OFFERED, offer_expires_at__lte=now
-            ).select_for_update()
-            for entry in due:
-                _expire_offer(event, entry)
+            _expire_due_offers(event, now)
         return waitlist_serve(event=event, now=now)
 
 
@@ -259,12 +267,7 @@ def _expire_event(event_id, now: datetime, summary: ExpirySummary) -> None:
         if event is None:
             return
         if event_is_open(event, now):
-            due = WaitlistEntry.objects.filter(
-                event=event, status=Status.OFFERED, offer_expires_at__lte=now
-            ).select_for_update()
-            expired = list(due)
-            for entry in expired:
-                _expire_offer(event, entry)
+            expired = _expire_due_offers(event, now)
             summary.offers_expired += len(expired)
             summary.offers_made += len(waitlist_serve(event=event, now=now))
             if expired:
