@@ -1,9 +1,14 @@
 -- wrk script: POST a one-seat booking per request, rotating through users and events.
 -- Reads bench/.work/requests.txt: one line per user, "<token> <user id>", and
 -- bench/.work/events.txt: one event id per line. EVENTLY_PATH picks the route.
+--
+-- Users are dealt round-robin across the whole benchmark, so nobody reaches the ten-ticket
+-- limit: EVENTLY_START is how many bookings earlier runs made (bench/run.py keeps count), and
+-- each of the EVENTLY_THREADS threads takes every n-th user from there.
 
 local tokens, users, events = {}, {}, {}
 local path = os.getenv("EVENTLY_PATH") or "/api/bookings"
+local step = tonumber(os.getenv("EVENTLY_THREADS") or "1")
 local counter = 0
 
 local function lines(name)
@@ -19,14 +24,13 @@ function init(args)
     users[#users + 1] = user
   end
   events = lines("bench/.work/events.txt")
-  -- Each wrk thread starts at a different user so threads do not share a user's ten tickets.
-  counter = math.random(#tokens)
+  counter = tonumber(os.getenv("EVENTLY_START") or "0") + thread_index
 end
 
 function request()
-  counter = counter + 1
   local u = (counter % #tokens) + 1
   local e = (counter % #events) + 1
+  counter = counter + step
   local body = string.format(
     '{"event_id": "%s", "user_id": "%s", "quantity": 1, "join_waitlist": false}',
     events[e], users[u])
@@ -37,3 +41,12 @@ function request()
 end
 
 dofile("bench/report.lua")
+
+local report_setup = setup
+local threads_started = 0
+
+function setup(thread)
+  report_setup(thread)
+  thread:set("thread_index", threads_started)
+  threads_started = threads_started + 1
+end
