@@ -33,6 +33,8 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["event", "status"], name="bookings_event_status_idx"),
             models.Index(fields=["user", "-created_at"], name="bookings_user_created_idx"),
+            # A person's tickets for an event, counted on every booking (the ten-ticket limit).
+            models.Index(fields=["user", "event"], name="bookings_user_event_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -12,11 +12,12 @@ import json
 import re
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.exceptions import APIException, ValidationError
 
+from evently import locks
 from evently.exceptions import DomainError, IdempotencyKeyInFlight, IdempotencyKeyReused
 from evently.models import IdempotencyKey
 
@@ -32,19 +33,9 @@ def _fingerprint(request) -> str:
 
 
 def _try_claim(user_id, key: str) -> bool:
-    """Hold a lock on (user, key) until the transaction ends; False if another request has it.
-
-    PostgreSQL: a transaction-level advisory lock, so the second of two concurrent requests
-    learns at once that the first is in flight. SQLite runs one writer at a time anyway.
-    """
-    if connection.vendor != "postgresql":
-        return True
-    digest = hashlib.sha256(f"idempotency:{user_id}:{key}".encode()).digest()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)]
-        )
-        return cursor.fetchone()[0]
+    """Hold a lock on (user, key) until the transaction ends; False if another request has it,
+    so the second of two concurrent requests learns at once that the first is in flight."""
+    return locks.try_lock(f"idempotency:{user_id}:{key}")
 
 
 def _replay(stored: IdempotencyKey) -> HttpResponse:

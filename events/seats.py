@@ -8,7 +8,6 @@ and is written with F-expressions, so any number of processes on any number of m
 which the database also enforces (`events_event_seats_balance`).
 """
 
-import uuid
 from decimal import Decimal
 
 from django.db import connection
@@ -20,14 +19,12 @@ from events.models import Event
 
 ZERO = Decimal("0.00")
 
-# SQLite keeps decimals as binary floats, so a revenue that goes up by prices and back down by
-# the same amounts can end a hair below zero (49.99 + 99.98 - 149.97 is -2.8e-14), which the
-# `revenue >= 0` CHECK refused with a 500. So the new revenue is rounded to cents in the
-# statement, and zero is added to turn SQLite's -0.0 into 0. On PostgreSQL both are no-ops.
-_REVENUE_SQL = 'ROUND("revenue" + "price" * %s, 2) + 0'
-
 
 def _revenue_plus(amount: Decimal):
+    """The new revenue, rounded to cents in the statement. SQLite keeps decimals as binary
+    floats, so a revenue that goes up by prices and back down by the same amounts can end a
+    hair below zero (49.99 + 99.98 - 149.97 is -2.8e-14), which the `revenue >= 0` CHECK would
+    refuse; adding zero turns SQLite's -0.0 into 0. On PostgreSQL both are no-ops."""
     return Round(F("revenue") + amount, 2) + ZERO
 
 
@@ -70,35 +67,46 @@ def move_seats(
     event.revenue += revenue
 
 
-def take_free_seats(event_id, quantity: int, now) -> Event | None:
-    """Lock an open event and move `quantity` free seats to booked (and their price to the
-    revenue), in one statement.
-
-    The common case of a booking, done in a single round trip: the UPDATE takes the row lock,
-    checks the event is scheduled, not started and has the seats, and decrements under that
-    lock, so nothing can slip in between check and write. Returns the updated event, or None
-    when the event is missing, closed or short of seats (then nothing was locked or changed,
-    and the caller takes the slow path with `lock_event`).
-    """
-    try:
-        pk = Event._meta.pk.get_db_prep_value(uuid.UUID(str(event_id)), connection)
-    except ValueError:
-        return None  # not an id at all: the slow path answers 404
-    columns = ", ".join(f'"{f.column}"' for f in Event._meta.concrete_fields)
-    rows = Event.objects.raw(
-        f'UPDATE "{Event._meta.db_table}" '
-        'SET "available_seats" = "available_seats" - %s, "booked_seats" = "booked_seats" + %s, '
-        f'"revenue" = {_REVENUE_SQL} '
+def _take_sql() -> str:
+    return (
+        f'UPDATE "{Event._meta.db_table}" SET "available_seats" = "available_seats" - %s, '
+        '"booked_seats" = "booked_seats" + %s, "revenue" = ROUND("revenue" + "price" * %s, 2) + 0 '
         'WHERE "id" = %s AND "status" = %s AND "event_time" > %s AND "available_seats" >= %s '
-        f"RETURNING {columns}",
-        [
-            quantity,
-            quantity,
-            quantity,
-            pk,
-            Event.Status.SCHEDULED,
-            connection.ops.adapt_datetimefield_value(now),
-            quantity,
-        ],
+        'AND "updated_at" = %s'
     )
-    return next(iter(rows), None)
+
+
+_TAKE_SQL = _take_sql()
+
+
+def take_free_seats(event: Event, quantity: int, now) -> bool:
+    """Move `quantity` free seats of `event`, read earlier without a lock, to booked (and their
+    price to the revenue), if the event is still as read.
+
+    One UPDATE takes the row lock and checks under it that the event is scheduled, not started,
+    has the seats, and was not edited since it was read (`updated_at`: seat moves leave it
+    alone, staff edits of price, time or status change it). So a booking can write everything
+    else first and lock the event last, for as short a time as possible. It runs on every
+    booking, so it is SQL written once (the revenue rounded as in `_revenue_plus`). False:
+    nothing was changed, and the caller starts over under `lock_event`.
+    """
+    ops = connection.ops
+    params = [
+        quantity,
+        quantity,
+        quantity,
+        Event._meta.pk.get_db_prep_value(event.pk, connection),
+        Event.Status.SCHEDULED,
+        ops.adapt_datetimefield_value(now),
+        quantity,
+        ops.adapt_datetimefield_value(event.updated_at),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE_SQL, params)
+        if cursor.rowcount != 1:
+            return False
+    amount = event.price * quantity
+    event.available_seats -= quantity
+    event.booked_seats += quantity
+    event.revenue += amount
+    return True

@@ -60,17 +60,26 @@ def slow_take(delay: float = 0.05):
     """The real one-statement lock-and-take, then holding the lock a little longer."""
     real = seats.take_free_seats
 
-    def take_free_seats(event_id, quantity, now):
-        event = real(event_id, quantity, now)
+    def take_free_seats(event, quantity, now):
+        taken = real(event, quantity, now)
         time.sleep(delay)
-        return event
+        return taken
 
     return take_free_seats
 
 
+def without_buyer_lock(monkeypatch, module) -> None:
+    """The control for the ten-ticket limit: one person's bookings no longer take turns."""
+    monkeypatch.setattr(module, "lock_buyer", lambda user: None)
+
+
 def without_lock(monkeypatch, module, delay: float = 0.1) -> None:
-    """The control: switch off both ways `module` locks an event, and widen the window."""
-    monkeypatch.setattr(module, "take_free_seats", lambda event_id, quantity, now: None)
+    """The control: switch off every way `module` locks an event (and a buyer), and widen the
+    window. Bookings then all take the locked path, with the lock gone."""
+    if hasattr(module, "_book_free_seats"):
+        monkeypatch.setattr(module, "_book_free_seats", lambda *args: None)
+    if hasattr(module, "lock_buyer"):
+        without_buyer_lock(monkeypatch, module)
     monkeypatch.setattr(module, "lock_event", no_lock(delay))
 
 

@@ -6,6 +6,7 @@ real: without the lock the same workload breaks a rule.
 
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError
@@ -15,9 +16,15 @@ from bookings import services as booking_services
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
 from evently.exceptions import SoldOut, TicketLimit
+from events.services import event_update
 from notifications.models import Notification
-from tests.concurrency import run_concurrently, with_slow_lock, without_lock
-from tests.factories import EventFactory, UserFactory
+from tests.concurrency import (
+    run_concurrently,
+    with_slow_lock,
+    without_buyer_lock,
+    without_lock,
+)
+from tests.factories import AdminFactory, EventFactory, UserFactory
 from tests.invariants import assert_books_balance
 from waitlist import services as waitlist_services
 from waitlist.models import WaitlistEntry
@@ -72,6 +79,19 @@ def test_control_without_the_lock_the_ticket_limit_races(monkeypatch):
     person = UserFactory()
     run_concurrently([book(event, person, 4) for _ in range(3)])
     assert sum(b.quantity for b in Booking.objects.filter(user=person)) == 12  # over the limit
+
+
+def test_control_the_buyer_lock_is_what_keeps_the_limit_on_the_common_path(monkeypatch):
+    # The event row lock alone does not protect the limit: the common path counts a person's
+    # tickets before it locks the event, so without the buyer's lock all three count none.
+    with_slow_lock(monkeypatch, booking_services, 0.1)
+    without_buyer_lock(monkeypatch, booking_services)
+    event = EventFactory(total_capacity=50)
+    person = UserFactory()
+    results = run_concurrently([book(event, person, 4) for _ in range(3)])
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert sum(b.quantity for b in Booking.objects.filter(user=person)) == 12  # over the limit
+    assert_books_balance(event)
 
 
 def test_cancellations_racing_new_bookings_serve_the_waitlist_first(monkeypatch):
@@ -142,3 +162,48 @@ def test_accept_racing_expiry_ends_in_one_state(monkeypatch):
     assert entry.status == ("accepted" if accepted else "expired")
     assert Booking.objects.filter(user=entry.user).count() == (1 if accepted else 0)
     assert_books_balance(events[0])
+
+
+def _edited_right_after_reading(monkeypatch, **changes):
+    """Staff edit the event in a transaction of their own (another thread, another connection)
+    just after a booking has read it, before the booking takes the seats."""
+    read = booking_services._event_with_claims
+
+    def read_then_edit(event_id, user):
+        event = read(event_id, user)
+        monkeypatch.setattr(booking_services, "_event_with_claims", read)  # once
+        [result] = run_concurrently(
+            [lambda: event_update(event_id=event_id, changes=changes, actor=AdminFactory())]
+        )
+        assert not isinstance(result, Exception), result
+        return event
+
+    monkeypatch.setattr(booking_services, "_event_with_claims", read_then_edit)
+
+
+def test_a_price_change_between_reading_and_booking_is_honoured(monkeypatch):
+    event = EventFactory(total_capacity=10, price=Decimal("10.00"))
+    person = UserFactory()
+    _edited_right_after_reading(monkeypatch, price=Decimal("15.00"))
+    outcome = booking_create(event_id=event.pk, user=person, quantity=2)
+    # The first attempt's booking and notification were rolled back; the retry under the
+    # event lock booked at the new price.
+    assert outcome.booking.total_amount == Decimal("30.00")
+    assert Booking.objects.get(event=event).total_amount == Decimal("30.00")
+    assert Notification.objects.filter(user=person, type="booking_confirmed").count() == 1
+    event.refresh_from_db()
+    assert (event.available_seats, event.booked_seats, event.revenue) == (8, 2, Decimal("30.00"))
+    assert_books_balance(event)
+
+
+def test_a_capacity_cut_between_reading_and_booking_puts_the_person_on_the_waitlist(
+    monkeypatch,
+):
+    event = EventFactory(total_capacity=10)
+    person = UserFactory()
+    _edited_right_after_reading(monkeypatch, total_capacity=1)
+    outcome = booking_create(event_id=event.pk, user=person, quantity=2)
+    assert outcome.result == "waitlisted"
+    assert not Booking.objects.exists()
+    assert [n.type for n in Notification.objects.filter(user=person)] == ["waitlist_joined"]
+    assert_books_balance(event)

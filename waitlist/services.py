@@ -144,10 +144,11 @@ def waitlist_offer_accept(*, entry_id, user: User):
 
     An offer past its deadline is expired on the spot (its seats passed on) and refused.
     """
-    from bookings.services import booking_confirm  # bookings depends on waitlist, not back
+    from bookings.services import booking_confirm, lock_buyer  # bookings depends on waitlist
 
     entry = _owned_entry(entry_id, user)
     with transaction.atomic():
+        lock_buyer(user)
         event = lock_event(entry.event_id)
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
         if entry.status != Status.OFFERED:
