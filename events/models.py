@@ -50,9 +50,13 @@ class Event(models.Model):
     class Meta:
         ordering = ["event_time", "id"]
         indexes = [
-            # The public list: scheduled events from now on, soonest first.
+            # The public list: scheduled events from now on, soonest first. Its exact `count`
+            # reads this index alone (an index-only scan, half the cost of reading the table),
+            # which the planner chooses only while the index is narrow: with `id` in it too it
+            # read the whole table instead. The page query reads the index in order and sorts
+            # only the events that share an `event_time` by `id` (an incremental sort).
             models.Index(
-                fields=["event_time", "id"],
+                fields=["event_time"],
                 condition=Q(status="scheduled"),
                 name="events_event_upcoming_idx",
             ),

@@ -139,6 +139,18 @@ def test_list_ordering(anon_api):
     assert order("name") == [str(b.pk), str(a.pk), str(c.pk)]
 
 
+def test_list_pages_events_at_the_same_time_by_id_without_overlap(anon_api):
+    # The upcoming index holds event_time alone; ties are put in order by id in the query.
+    when = future(3)
+    events = sorted(EventFactory.create_batch(7, event_time=when), key=lambda e: str(e.pk))
+    seen = []
+    for offset in range(0, 7, 3):
+        body = anon_api.get(f"/api/events?limit=3&offset={offset}").json()
+        assert body["count"] == 7
+        seen += [e["id"] for e in body["results"]]
+    assert seen == [str(e.pk) for e in events]
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [
