@@ -118,9 +118,9 @@ def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool)
     _ensure_within_ticket_limit(claims, quantity, count_waitlist=not from_held)
     amount = event.price * quantity
     if from_held:
-        move_seats(event, held=-quantity, booked=quantity, revenue=amount)
+        move_seats(event, held=-quantity, booked=quantity, revenue=amount, bookings=1)
     else:
-        move_seats(event, available=-quantity, booked=quantity, revenue=amount)
+        move_seats(event, available=-quantity, booked=quantity, revenue=amount, bookings=1)
     booking = _record_booking(event=event, user=user, quantity=quantity)
     sales.record_booking(booking, converted=from_held)
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
@@ -219,6 +219,7 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
             available=booking.quantity,
             booked=-booking.quantity,
             revenue=-booking.total_amount,
+            bookings=-1,
         )
         notify(
             user_ids=[booking.user_id],
@@ -245,5 +246,7 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
     )
     sales.record_cancellations(bookings, at=now)
     if tickets:
-        move_seats(event, available=tickets, booked=-tickets, revenue=-amount)
+        move_seats(
+            event, available=tickets, booked=-tickets, revenue=-amount, bookings=-len(bookings)
+        )
     return bookings

@@ -35,6 +35,11 @@ class Event(models.Model):
     # The total_amount of the confirmed bookings, kept by the seat ledger alongside
     # booked_seats, so staff figures never have to add up every booking.
     revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # Kept by the seat ledger with booked_seats too, for the per-event analytics: the number
+    # of confirmed bookings, and the bookings and tickets cancelled so far.
+    confirmed_bookings = models.PositiveIntegerField(default=0)
+    cancelled_bookings = models.PositiveIntegerField(default=0)
+    cancelled_tickets = models.PositiveIntegerField(default=0)
     price = models.DecimalField(max_digits=10, decimal_places=2)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     created_by = models.ForeignKey(
@@ -79,6 +84,15 @@ class Event(models.Model):
             models.CheckConstraint(
                 condition=Q(booked_seats__gte=0, held_seats__gte=0),
                 name="events_event_counters_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    confirmed_bookings__gte=0,
+                    confirmed_bookings__lte=F("booked_seats"),
+                    cancelled_bookings__gte=0,
+                    cancelled_tickets__gte=F("cancelled_bookings"),
+                ),
+                name="events_event_booking_counters_valid",
             ),
             models.CheckConstraint(
                 condition=Q(

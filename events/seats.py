@@ -47,30 +47,41 @@ def move_seats(
     booked: int = 0,
     held: int = 0,
     revenue: Decimal = ZERO,
+    bookings: int = 0,
 ) -> None:
     """Apply a balanced change to a locked event's counters, in the database and on `event`.
 
-    `revenue` moves with `booked`: the total_amount of the bookings confirmed or cancelled.
+    `revenue` and `bookings` move with `booked`: the total_amount and the number of the
+    bookings confirmed, or cancelled when negative (a confirmed booking only ever leaves that
+    state by being cancelled, so those also count as cancelled bookings and tickets).
     """
     if available + booked + held != 0:
         raise ValueError("seat moves must balance")
+    cancelled_bookings, cancelled_tickets = (-bookings, -booked) if bookings < 0 else (0, 0)
     Event.objects.filter(pk=event.pk).update(
         available_seats=F("available_seats") + available,
         booked_seats=F("booked_seats") + booked,
         held_seats=F("held_seats") + held,
         revenue=_revenue_plus(revenue),
+        confirmed_bookings=F("confirmed_bookings") + bookings,
+        cancelled_bookings=F("cancelled_bookings") + cancelled_bookings,
+        cancelled_tickets=F("cancelled_tickets") + cancelled_tickets,
     )
     # The row is locked and was read under the lock, so the in-memory copy stays exact.
     event.available_seats += available
     event.booked_seats += booked
     event.held_seats += held
     event.revenue += revenue
+    event.confirmed_bookings += bookings
+    event.cancelled_bookings += cancelled_bookings
+    event.cancelled_tickets += cancelled_tickets
 
 
 def _take_sql() -> str:
     return (
         f'UPDATE "{Event._meta.db_table}" SET "available_seats" = "available_seats" - %s, '
-        '"booked_seats" = "booked_seats" + %s, "revenue" = ROUND("revenue" + "price" * %s, 2) + 0 '
+        '"booked_seats" = "booked_seats" + %s, "revenue" = ROUND("revenue" + "price" * %s, 2) + 0, '
+        '"confirmed_bookings" = "confirmed_bookings" + 1 '
         'WHERE "id" = %s AND "status" = %s AND "event_time" > %s AND "available_seats" >= %s '
         'AND "updated_at" = %s'
     )
@@ -80,8 +91,8 @@ _TAKE_SQL = _take_sql()
 
 
 def take_free_seats(event: Event, quantity: int, now) -> bool:
-    """Move `quantity` free seats of `event`, read earlier without a lock, to booked (and their
-    price to the revenue), if the event is still as read.
+    """Move `quantity` free seats of `event`, read earlier without a lock, to booked for one
+    booking (and its price to the revenue), if the event is still as read.
 
     One UPDATE takes the row lock and checks under it that the event is scheduled, not started,
     has the seats, and was not edited since it was read (`updated_at`: seat moves leave it
@@ -109,4 +120,5 @@ def take_free_seats(event: Event, quantity: int, now) -> bool:
     event.available_seats -= quantity
     event.booked_seats += quantity
     event.revenue += amount
+    event.confirmed_bookings += 1
     return True

@@ -23,10 +23,10 @@ def catalogue(db):
         cursor.execute(
             """
             INSERT INTO events_event (id, name, description, venue, event_time, total_capacity,
-                available_seats, booked_seats, held_seats, revenue, price, status, created_at,
-                updated_at)
+                available_seats, booked_seats, held_seats, revenue, confirmed_bookings,
+                cancelled_bookings, cancelled_tickets, price, status, created_at, updated_at)
             SELECT gen_random_uuid(), 'Growth ' || i, '', 'Hall ' || (i %% 50),
-                now() + (i || ' minutes')::interval, 100, 100, 0, 0, 0, (i %% 90) + 10,
+                now() + (i || ' minutes')::interval, 100, 100, 0, 0, 0, 0, 0, 0, (i %% 90) + 10,
                 'scheduled', now(), now()
             FROM generate_series(1, %s) AS i
             """,
