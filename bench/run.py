@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import platform
+import runpy
 import statistics
 import subprocess
 import sys
@@ -362,17 +363,25 @@ def machine() -> str:
     )
 
 
-def report(flash: dict, growth_rows: list, seconds: int) -> str:
+def gunicorn_workers() -> int:
+    """The worker count gunicorn.conf.py settles on here (WEB_CONCURRENCY or by the cores)."""
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
+
+
+def report(flash: dict, growth_rows: list, seconds: int, users: int) -> str:
     api16, floor16, spread16 = flash["api-16"], flash["floor-16"], flash["spread-16"]
     lines = [
         "# Benchmarks",
         "",
         f"Measured by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, on {machine()}.",
         "",
-        f"gunicorn with `gunicorn.conf.py` ({os.environ.get('WEB_CONCURRENCY', 'default')} "
-        f"workers), wrk with 2 threads on the same machine, {seconds}-second runs, each figure "
-        "the median of 3 interleaved runs. Absolute numbers depend on the machine; the ratios "
-        "are the figures to compare.",
+        f"gunicorn with `gunicorn.conf.py` ({gunicorn_workers()} sync workers), wrk with "
+        f"{WRK_THREADS} threads on the same machine, {seconds}-second runs after a warm-up, each "
+        "figure the median of 3 interleaved runs. Absolute numbers depend on the machine; the "
+        "ratios are the figures to compare.",
+        "",
+        f"Bookings come from {users} users with their own tokens, dealt round-robin, so no one "
+        "reaches the ten-ticket limit (64 users would be refused after 640 bookings).",
         "",
         "## Flash sale: `POST /api/bookings`, one seat each",
         "",
@@ -438,7 +447,7 @@ def main() -> int:
             print("\n".join(problems), file=sys.stderr)
             return 1
         growth_rows = [] if args.skip_growth else growth(args.seconds)
-    text = report(flash, growth_rows, args.seconds)
+    text = report(flash, growth_rows, args.seconds, args.users)
     (ROOT / "docs").mkdir(exist_ok=True)
     (ROOT / "docs" / "benchmarks.md").write_text(text)
     print(text)
