@@ -9,21 +9,24 @@ from drf_spectacular.utils import extend_schema_field
 from events.models import Event
 
 
+def as_utc(value: datetime) -> datetime:
+    """A time bound in UTC; one whose UTC time falls outside the years 1-9999 is clamped, which
+    selects the same events."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
+
+
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     """An ISO 8601 bound, compared in UTC.
 
     ISO 8601 and Python allow UTC offsets up to ±23:59, PostgreSQL only up to ±15:59: passed on
-    as given, `2030-01-01T00:00-17:00` was a database error (500). A bound whose UTC time falls
-    outside the years 1-9999 is clamped, which selects the same events.
+    as given, `2030-01-01T00:00-17:00` was a database error (500).
     """
 
     def filter(self, qs, value):
-        if value is not None:
-            try:
-                value = value.astimezone(UTC)
-            except OverflowError:
-                value = (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
-        return super().filter(qs, value)
+        return super().filter(qs, None if value is None else as_utc(value))
 
 
 @extend_schema_field({"type": "number", "maximum": 1e50})

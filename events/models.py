@@ -117,3 +117,26 @@ class Event(models.Model):
     @property
     def taken_seats(self) -> int:
         return self.booked_seats + self.held_seats
+
+
+class ScheduledDay(models.Model):
+    """How many scheduled events start on one UTC day.
+
+    The public list counts its upcoming events from these rows (every day after today) plus
+    the events of today still to come, instead of counting every upcoming event on each call.
+    Kept exact by events.summary in the same transactions as the event writes; a day's row is
+    never deleted, so it may be zero.
+    """
+
+    day = models.DateField(primary_key=True)
+    events = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(events__gte=0), name="events_scheduledday_events_non_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.events}"

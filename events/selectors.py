@@ -1,24 +1,52 @@
+from datetime import datetime
+
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_filters.constants import EMPTY_VALUES
 from rest_framework.exceptions import ValidationError
 
 from evently.lookups import get_or_not_found
-from events.filters import EventFilter
+from events.filters import EventFilter, as_utc
 from events.models import Event
+from events.summary import count_scheduled
+
+# Filters that leave the count to the time window alone (ordering does not change a count).
+WINDOW_FILTERS = {"starts_after", "starts_before", "ordering"}
+
+
+def _upcoming_filterset(filters: dict, now: datetime) -> EventFilter:
+    queryset = Event.objects.filter(status=Event.Status.SCHEDULED, event_time__gt=now)
+    filterset = EventFilter(filters, queryset=queryset.order_by("event_time", "id"))
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset
 
 
 def event_list_upcoming(*, filters: dict) -> QuerySet[Event]:
     """Scheduled events that have not started, soonest first, narrowed by `EventFilter`."""
-    queryset = Event.objects.filter(
-        status=Event.Status.SCHEDULED, event_time__gt=timezone.now()
-    ).order_by("event_time", "id")
-    filterset = EventFilter(filters, queryset=queryset)
-    if not filterset.is_valid():
-        raise ValidationError(filterset.errors)
-    queryset = filterset.qs
+    queryset = _upcoming_filterset(filters, timezone.now()).qs
     # OrderingFilter replaces the order; keep a unique tie-breaker so pages never overlap.
     order = list(queryset.query.order_by)
     return queryset if "id" in order else queryset.order_by(*order, "id")
+
+
+def event_count_upcoming(*, filters: dict) -> int:
+    """The exact number of events `event_list_upcoming` answers for these filters.
+
+    COUNT(*) over every upcoming event grows with the catalogue. When the filters only bound
+    the time, the whole days in between are read from the day summary instead.
+    """
+    now = timezone.now()
+    filterset = _upcoming_filterset(filters, now)
+    data = filterset.form.cleaned_data
+    if any(value not in EMPTY_VALUES for name, value in data.items() if name not in WINDOW_FILTERS):
+        return filterset.qs.count()
+    after, before = data.get("starts_after"), data.get("starts_before")
+    return count_scheduled(
+        filterset.qs,
+        since=now if after is None else max(now, as_utc(after)),
+        until=None if before is None else as_utc(before),
+    )
 
 
 def event_get(*, event_id) -> Event:

@@ -12,6 +12,7 @@ from bookings.services import booking_cancel_all
 from evently.exceptions import CapacityBelowTaken, EventCancelled, Invalid
 from events.models import Event
 from events.seats import lock_event
+from events.summary import scheduled_event_added, scheduled_event_moved, scheduled_event_removed
 from notifications.models import Notification
 from notifications.services import notify
 from waitlist.models import WaitlistEntry
@@ -36,16 +37,19 @@ def event_create(
     description: str = "",
 ) -> Event:
     _ensure_future(event_time)
-    return Event.objects.create(
-        name=name,
-        description=description,
-        venue=venue,
-        event_time=event_time,
-        total_capacity=total_capacity,
-        available_seats=total_capacity,
-        price=price,
-        created_by=created_by,
-    )
+    with transaction.atomic():
+        event = Event.objects.create(
+            name=name,
+            description=description,
+            venue=venue,
+            event_time=event_time,
+            total_capacity=total_capacity,
+            available_seats=total_capacity,
+            price=price,
+            created_by=created_by,
+        )
+        scheduled_event_added(event.event_time)
+    return event
 
 
 def event_update(*, event_id, actor: User, changes: dict[str, Any]) -> Event:
@@ -72,6 +76,8 @@ def event_update(*, event_id, actor: User, changes: dict[str, Any]) -> Event:
                 "or held.",
                 taken_seats=event.taken_seats,
             )
+        if "event_time" in changes:
+            scheduled_event_moved(event.event_time, changes["event_time"])
         for name, value in changes.items():
             setattr(event, name, value)
         delta = new_capacity - event.total_capacity
@@ -111,6 +117,8 @@ def event_delete(*, event_id, actor: User) -> str:
         if has_people:
             _cancel_locked(event)
             return "cancelled"
+        if event.status == Event.Status.SCHEDULED:
+            scheduled_event_removed(event.event_time)
         event.delete()
         return "deleted"
 
@@ -132,6 +140,7 @@ def _cancel_locked(event: Event) -> None:
     entries = waitlist_cancel_all(event=event)
     event.status = Event.Status.CANCELLED
     event.save(update_fields=["status", "updated_at"])
+    scheduled_event_removed(event.event_time)
     notify(
         user_ids=[b.user_id for b in bookings] + [e.user_id for e in entries],
         event=event,

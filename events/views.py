@@ -5,12 +5,21 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from evently.db_router import replica_reads
+from evently.pagination import LimitOffsetPagination
 from evently.permissions import IsAdmin
 from evently.schema import problems
 from events import selectors, services
 from events.filters import EventFilter
 from events.models import Event
 from events.serializers import EventInputSerializer, EventSerializer
+
+
+class UpcomingEventPagination(LimitOffsetPagination):
+    """Takes the list's count from `event_count_upcoming`, for the same filters, which reads
+    the day summary instead of counting every upcoming event in the page's queryset."""
+
+    def get_count(self, queryset):
+        return selectors.event_count_upcoming(filters=self.request.query_params)
 
 
 @extend_schema_view(
@@ -51,6 +60,7 @@ class EventViewSet(viewsets.GenericViewSet):
     # The selector applies EventFilter; the backend is listed so the schema documents it.
     filter_backends = [DjangoFilterBackend]
     filterset_class = EventFilter
+    pagination_class = UpcomingEventPagination
     lookup_field = "pk"
 
     def get_permissions(self):

@@ -183,11 +183,15 @@ def test_list_takes_any_iso_utc_offset(anon_api, query):
 
 def test_list_runs_two_queries_whatever_the_page_size(anon_api, django_assert_num_queries):
     EventFactory.create_batch(30)
-    # 1: count of the filtered events; 2: the page itself.
+    # 1: the count (today's events still to come, plus the day summary of the days after);
+    # 2: the page itself.
     with django_assert_num_queries(2):
         assert len(anon_api.get("/api/events?limit=5").json()["results"]) == 5
     with django_assert_num_queries(2):
         assert len(anon_api.get("/api/events?limit=30").json()["results"]) == 30
+    window = f"starts_after={future(1).date()}&starts_before={future(60).date()}"
+    with django_assert_num_queries(2):
+        assert anon_api.get(f"/api/events?{window}&ordering=-price").json()["count"] == 30
 
 
 # --- detail -----------------------------------------------------------------------------------
