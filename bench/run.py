@@ -224,6 +224,8 @@ def books_balance() -> list[str]:
 def bulk_events(count: int) -> None:
     from django.db import connection
 
+    from events.summary import rebuild_scheduled_days
+
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -237,10 +239,13 @@ def bulk_events(count: int) -> None:
             """,
             [count],
         )
+    rebuild_scheduled_days()  # the list's day summary, as the services would keep it
 
 
 def sales_events(count: int = 1000) -> None:
     from django.db import connection
+
+    from events.summary import rebuild_scheduled_days
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -254,6 +259,7 @@ def sales_events(count: int = 1000) -> None:
             """,
             [count],
         )
+    rebuild_scheduled_days()  # the list's day summary, as the services would keep it
 
 
 def bulk_bookings(count: int) -> None:
@@ -321,6 +327,10 @@ def growth(seconds: int) -> list[tuple[str, float, float]]:
     vacuum_analyze()
     large = latency("/api/events", seconds=seconds)
     rows.append(("GET /api/events, 1k → 100k events", small, large))
+    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/events") as response:
+        listed = json.load(response)["count"]
+    upcoming = Event.objects.filter(status="scheduled", event_time__gt=datetime.now(UTC)).count()
+    assert listed == upcoming, f"the list counts {listed} upcoming events, the table {upcoming}"
 
     admin_paths = [
         "/api/admin/events",
