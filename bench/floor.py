@@ -19,7 +19,9 @@ def floor_book(request):
     with transaction.atomic():
         event = Event.objects.select_for_update().get(pk=body["event_id"])
         Event.objects.filter(pk=event.pk).update(
-            available_seats=F("available_seats") - 1, booked_seats=F("booked_seats") + 1
+            available_seats=F("available_seats") - 1,
+            booked_seats=F("booked_seats") + 1,
+            confirmed_bookings=F("confirmed_bookings") + 1,  # so the books check holds here too
         )
         booking = Booking.objects.create(
             event=event, user_id=body["user_id"], quantity=1, total_amount=event.price
