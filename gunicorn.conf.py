@@ -17,9 +17,13 @@ def env(name: str, default: str) -> str:
 
 
 bind = env("GUNICORN_BIND", f"0.0.0.0:{env('PORT', '8080')}")
-# Sync workers: each holds one database connection (CONN_MAX_AGE keeps it open) and a
-# booking spends most of its time waiting on PostgreSQL, so a few more workers than cores.
-workers = int(env("WEB_CONCURRENCY", str(multiprocessing.cpu_count() * 2 + 1)))
+# Sync workers, each holding one database connection (CONN_MAX_AGE keeps it open). Profiled,
+# a booking spends about 70% of its time on the CPU, so one worker per core plus one to cover
+# the database waits: with more, workers only queue for the cores, and a worker holding an
+# event's row lock waits its turn too (`make bench`, docs/benchmarks.md: 3 workers on 2 cores
+# beat 5 on bookings/s and p99). With the database on another machine, waits grow: raise
+# WEB_CONCURRENCY.
+workers = int(env("WEB_CONCURRENCY", str(multiprocessing.cpu_count() + 1)))
 worker_class = "sync"
 timeout = int(env("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(env("GUNICORN_GRACEFUL_TIMEOUT", "30"))

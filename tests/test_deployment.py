@@ -152,7 +152,7 @@ def test_gunicorn_workers_follow_the_core_count_unless_set(monkeypatch):
     import multiprocessing
 
     config = load_gunicorn_config(monkeypatch)
-    assert config["workers"] == multiprocessing.cpu_count() * 2 + 1
+    assert config["workers"] == multiprocessing.cpu_count() + 1
     assert config["bind"] == "0.0.0.0:8080"
     assert (config["timeout"], config["graceful_timeout"]) == (30, 30)
     config = load_gunicorn_config(monkeypatch, WEB_CONCURRENCY="3", PORT="9000")
