@@ -1,28 +1,68 @@
-"""Throttles whose rates are read from settings on each use.
+"""Throttles: rates read from settings on each use, counted atomically in the shared cache.
 
 DRF's own classes copy the rates when first imported; reading them at call time lets the
-environment (and tests) change a rate without re-importing anything. The counters live in the
-`default` cache: Redis or the database, shared by every worker.
+environment (and tests) change a rate without re-importing anything.
+
+DRF's own classes also keep a list of request times per client: read, append, write back. Two
+workers serving one client at once both read the same list and the second write drops the
+first's entry, so concurrent requests slip through uncounted; and the whole list is pickled
+both ways on every request. Here each client has one counter per fixed window of the rate's
+period, added to with a single atomic increment (on Redis: INCR and EXPIRE in one round
+trip). The price of a fixed window: a client can spend one window's budget at its very end
+and the next one's at the start of the next.
 """
 
+from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
 
-class _RateFromSettings:
+def _increment(cache, key: str, timeout: int) -> int:
+    """Add one to the counter `key` (created, expiring in `timeout` seconds, if missing)."""
+    if isinstance(cache, RedisCache):
+        key = cache.make_and_validate_key(key)
+        pipe = cache._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, timeout, nx=True)
+        return pipe.execute()[0]
+    # Other caches (the database table when there is no Redis): as atomic as their incr.
+    cache.add(key, 0, timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired in between
+        cache.add(key, 1, timeout)
+        return 1
+
+
+class _CountedWindow:
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        self.wait_seconds = (window + 1) * self.duration - now
+        count = _increment(self.cache, f"{self.key}:{window}", self.duration)
+        return count <= self.num_requests
 
-class AnonRateThrottle(_RateFromSettings, throttling.AnonRateThrottle):
+    def wait(self) -> float:
+        return self.wait_seconds
+
+
+class AnonRateThrottle(_CountedWindow, throttling.AnonRateThrottle):
     pass
 
 
-class UserRateThrottle(_RateFromSettings, throttling.UserRateThrottle):
+class UserRateThrottle(_CountedWindow, throttling.UserRateThrottle):
     pass
 
 
-class LoginRateThrottle(_RateFromSettings, throttling.SimpleRateThrottle):
+class LoginRateThrottle(_CountedWindow, throttling.SimpleRateThrottle):
     """Per client address, signed in or not: guessing passwords costs the same from any account."""
 
     scope = "login"
