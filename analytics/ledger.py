@@ -19,6 +19,15 @@ _UPSERT = (
 )
 
 
+# The same upsert fed by a row of another statement (`source`): see `booking_sale_sql`.
+_UPSERT_FROM = (
+    f"INSERT INTO {_TABLE} (day, shard, {', '.join(_COUNTERS)}) "
+    f"SELECT %s, %s, {', '.join(['%s'] * len(_COUNTERS))} FROM {{source}} "
+    "ON CONFLICT (day, shard) DO UPDATE SET "
+    + ", ".join(f"{c} = {_TABLE}.{c} + excluded.{c}" for c in _COUNTERS)
+)
+
+
 def _shard(event_id) -> int:
     return event_id.int % SHARDS
 
@@ -35,18 +44,27 @@ def _add(rows: dict) -> None:
             cursor.execute(_UPSERT, [connection.ops.adapt_datefield_value(day), shard, *values])
 
 
+def _booking_delta(booking, converted: bool) -> dict:
+    return {
+        "bookings": 1,
+        "tickets": booking.quantity,
+        "revenue": booking.total_amount,
+        "conversions": int(converted),
+    }
+
+
 def record_booking(booking, *, converted: bool) -> None:
     key = (_day(booking.booking_time), _shard(booking.event_id))
-    _add(
-        {
-            key: {
-                "bookings": 1,
-                "tickets": booking.quantity,
-                "revenue": booking.total_amount,
-                "conversions": int(converted),
-            }
-        }
-    )
+    _add({key: _booking_delta(booking, converted)})
+
+
+def booking_sale_sql(booking, *, source: str) -> tuple[str, list]:
+    """`record_booking` (not converted) as an upsert that adds the sale once per row of
+    `source`, a query of the statement it becomes part of (PostgreSQL)."""
+    delta = _booking_delta(booking, converted=False)
+    day = connection.ops.adapt_datefield_value(_day(booking.booking_time))
+    params = [day, _shard(booking.event_id), *(delta.get(c, 0) for c in _COUNTERS)]
+    return _UPSERT_FROM.format(source=source), params
 
 
 def record_cancellations(bookings: Iterable, *, at: datetime) -> None:

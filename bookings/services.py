@@ -131,6 +131,22 @@ class _EventChanged(Exception):
     """The event changed between reading it and taking its seats: start over, locked."""
 
 
+def _take_seats_and_record_sale(event: Event, booking: Booking, now) -> bool:
+    """Take the booking's seats if the event is still as read, and add it to the day's sales.
+
+    On PostgreSQL in one statement (the sales upsert reads the seat UPDATE's returned row), so
+    the event row stays locked for that statement and the commit only. SQLite runs one writer
+    at a time anyway, and takes the two statements.
+    """
+    if connection.vendor == "postgresql":
+        sale = sales.booking_sale_sql(booking, source="taken")
+        return take_free_seats(event, booking.quantity, now, then=sale)
+    if not take_free_seats(event, booking.quantity, now):
+        return False
+    sales.record_booking(booking, converted=False)
+    return True
+
+
 def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome | None:
     """The common booking, with the event row locked for two short statements only.
 
@@ -145,9 +161,8 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
         return None
     _ensure_within_ticket_limit(event, quantity, count_waitlist=True)
     booking = _record_booking(event=event, user=user, quantity=quantity)
-    if not take_free_seats(event, quantity, now):
+    if not _take_seats_and_record_sale(event, booking, now):
         raise _EventChanged()  # rolls back the booking and its notification
-    sales.record_booking(booking, converted=False)
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return BookingOutcome(booking=booking)
 

@@ -90,7 +90,9 @@ def _take_sql() -> str:
 _TAKE_SQL = _take_sql()
 
 
-def take_free_seats(event: Event, quantity: int, now) -> bool:
+def take_free_seats(
+    event: Event, quantity: int, now, *, then: tuple[str, list] | None = None
+) -> bool:
     """Move `quantity` free seats of `event`, read earlier without a lock, to booked for one
     booking (and its price to the revenue), if the event is still as read.
 
@@ -100,6 +102,9 @@ def take_free_seats(event: Event, quantity: int, now) -> bool:
     else first and lock the event last, for as short a time as possible. It runs on every
     booking, so it is SQL written once (the revenue rounded as in `_revenue_plus`). False:
     nothing was changed, and the caller starts over under `lock_event`.
+
+    `then` (PostgreSQL): an `INSERT … SELECT … FROM taken` to run in the same statement, on the
+    row the UPDATE returns when it took the seats, so nothing else holds the row lock longer.
     """
     ops = connection.ops
     params = [
@@ -112,8 +117,12 @@ def take_free_seats(event: Event, quantity: int, now) -> bool:
         quantity,
         ops.adapt_datetimefield_value(event.updated_at),
     ]
+    sql = _TAKE_SQL
+    if then is not None:
+        sql = f"WITH taken AS ({_TAKE_SQL} RETURNING 1) {then[0]}"
+        params += then[1]
     with connection.cursor() as cursor:
-        cursor.execute(_TAKE_SQL, params)
+        cursor.execute(sql, params)
         if cursor.rowcount != 1:
             return False
     amount = event.price * quantity

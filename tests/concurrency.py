@@ -60,8 +60,8 @@ def slow_take(delay: float = 0.05):
     """The real one-statement lock-and-take, then holding the lock a little longer."""
     real = seats.take_free_seats
 
-    def take_free_seats(event, quantity, now):
-        taken = real(event, quantity, now)
+    def take_free_seats(event, quantity, now, **kwargs):
+        taken = real(event, quantity, now, **kwargs)
         time.sleep(delay)
         return taken
 
