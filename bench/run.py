@@ -225,27 +225,6 @@ def books_balance() -> list[str]:
     return problems
 
 
-def bulk_events(count: int) -> None:
-    from django.db import connection
-
-    from events.summary import rebuild_scheduled_days
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO events_event (id, name, description, venue, event_time, total_capacity,
-                available_seats, booked_seats, held_seats, revenue, confirmed_bookings,
-                cancelled_bookings, cancelled_tickets, price, status, created_at, updated_at)
-            SELECT gen_random_uuid(), 'Growth ' || i, '', 'Hall ' || (i %% 50),
-                now() + (i || ' minutes')::interval, 100, 100, 0, 0, 0, 0, 0, 0, (i %% 90) + 10,
-                'scheduled', now(), now()
-            FROM generate_series(1, %s) AS i
-            """,
-            [count],
-        )
-    rebuild_scheduled_days()  # the list's day summary, as the services would keep it
-
-
 def sales_events(count: int = 1000) -> None:
     from django.db import connection
 
@@ -317,6 +296,7 @@ def latency(path: str, token: str | None = None, seconds: int = 4) -> float:
 def growth(seconds: int) -> list[tuple[str, float, float]]:
     from accounts.models import User
     from accounts.tokens import tokens_for
+    from bench.data import bulk_events
     from events.models import Event
 
     admin = User.objects.create(email="bench-admin@example.com", name="Admin", role="admin")

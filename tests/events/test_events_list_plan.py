@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from events.summary import rebuild_scheduled_days
+from bench.data import bulk_events
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,21 +25,7 @@ MINUTES_PER_DAY = 24 * 60
 
 @pytest.fixture
 def catalogue(db):
-    # Shaped like bench/run.py's bulk_events: one event a minute from now on.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO events_event (id, name, description, venue, event_time, total_capacity,
-                available_seats, booked_seats, held_seats, revenue, confirmed_bookings,
-                cancelled_bookings, cancelled_tickets, price, status, created_at, updated_at)
-            SELECT gen_random_uuid(), 'Growth ' || i, '', 'Hall ' || (i %% 50),
-                now() + (i || ' minutes')::interval, 100, 100, 0, 0, 0, 0, 0, 0, (i %% 90) + 10,
-                'scheduled', now(), now()
-            FROM generate_series(1, %s) AS i
-            """,
-            [UPCOMING],
-        )
-    rebuild_scheduled_days()  # events written with SQL: recount the day summary
+    bulk_events(UPCOMING)  # the benchmark's catalogue
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE events_event, events_scheduledday")
 
