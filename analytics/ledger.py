@@ -11,21 +11,14 @@ from analytics.models import SHARDS, SalesDay
 
 _TABLE = SalesDay._meta.db_table
 _COUNTERS = ("bookings", "tickets", "revenue", "cancellations", "conversions")
-_UPSERT = (
-    f"INSERT INTO {_TABLE} (day, shard, {', '.join(_COUNTERS)}) "
-    f"VALUES (%s, %s, {', '.join(['%s'] * len(_COUNTERS))}) "
-    "ON CONFLICT (day, shard) DO UPDATE SET "
-    + ", ".join(f"{c} = {_TABLE}.{c} + excluded.{c}" for c in _COUNTERS)
+_INSERT = f"INSERT INTO {_TABLE} (day, shard, {', '.join(_COUNTERS)}) "
+_VALUES = ", ".join(["%s"] * (2 + len(_COUNTERS)))
+_ADD_ON_CONFLICT = " ON CONFLICT (day, shard) DO UPDATE SET " + ", ".join(
+    f"{c} = {_TABLE}.{c} + excluded.{c}" for c in _COUNTERS
 )
-
-
-# The same upsert fed by a row of another statement (`source`): see `booking_sale_sql`.
-_UPSERT_FROM = (
-    f"INSERT INTO {_TABLE} (day, shard, {', '.join(_COUNTERS)}) "
-    f"SELECT %s, %s, {', '.join(['%s'] * len(_COUNTERS))} FROM {{source}} "
-    "ON CONFLICT (day, shard) DO UPDATE SET "
-    + ", ".join(f"{c} = {_TABLE}.{c} + excluded.{c}" for c in _COUNTERS)
-)
+_UPSERT = f"{_INSERT}VALUES ({_VALUES}){_ADD_ON_CONFLICT}"
+# The same upsert fed by the rows of another query of its statement: see `booking_sale_sql`.
+_UPSERT_FROM = f"{_INSERT}SELECT {_VALUES} FROM {{source}}{_ADD_ON_CONFLICT}"
 
 
 def _shard(event_id) -> int:
