@@ -148,12 +148,12 @@ def _take_seats_and_record_sale(event: Event, booking: Booking, now) -> bool:
 
 
 def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome | None:
-    """The common booking, with the event row locked for two short statements only.
+    """The common booking, with the event row locked only from its last statement to the commit.
 
     The event and the person's tickets are read without locking the event (the buyer's lock
     makes the ticket count exact); the booking and its notification are written; then one
-    UPDATE takes the seats under the row lock if the event is still as read, the day's sales
-    are added, and the transaction commits. None: the event is missing, closed or short of
+    statement takes the seats under the row lock if the event is still as read and adds the
+    day's sales, and the transaction commits. None: the event is missing, closed or short of
     seats, so the caller answers under the lock; nothing was written.
     """
     event = _event_with_claims(event_id, user)
