@@ -1,7 +1,3 @@
-import csv
-from collections.abc import Iterator
-
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import viewsets
@@ -10,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import selectors
+from analytics.exports import bookings_csv_response
 from analytics.serializers import (
     AdminBookingSerializer,
     AdminEventSerializer,
@@ -25,51 +22,6 @@ from evently.pagination import LimitOffsetPagination
 from evently.permissions import IsAdmin
 from evently.schema import problems
 from events.models import Event
-
-CSV_COLUMNS = [
-    "booking_id",
-    "user_id",
-    "user_email",
-    "user_name",
-    "quantity",
-    "total_amount",
-    "status",
-    "booking_time",
-    "cancelled_at",
-]
-
-
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def bookings_csv_rows(bookings) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
-    for booking in bookings.iterator(chunk_size=2000):
-        yield writer.writerow(
-            [
-                booking.pk,
-                booking.user_id,
-                booking.user.email,
-                booking.user.name,
-                booking.quantity,
-                booking.total_amount,
-                booking.status,
-                booking.booking_time.isoformat(),
-                booking.cancelled_at.isoformat() if booking.cancelled_at else "",
-            ]
-        )
-
-
-def bookings_csv_response(bookings, filename: str) -> StreamingHttpResponse:
-    """Stream the bookings as CSV, a chunk of rows at a time, never all in memory."""
-    response = StreamingHttpResponse(bookings_csv_rows(bookings), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 class AdminEventViewSet(viewsets.GenericViewSet):
@@ -117,7 +69,9 @@ class AdminEventViewSet(viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         bookings = selectors.event_bookings(event_id=pk, **query.validated_data)
         # Streamed after this method returns: bind the rows to this request's database now.
-        return bookings_csv_response(pin_to_current_database(bookings), f"event-{pk}-bookings.csv")
+        return bookings_csv_response(
+            pin_to_current_database(bookings), filename=f"event-{pk}-bookings.csv"
+        )
 
     @extend_schema(
         operation_id="admin_event_analytics",

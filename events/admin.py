@@ -1,14 +1,16 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import ExpressionWrapper, F, FloatField
+from django.http import Http404
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from analytics.views import bookings_csv_response
+from analytics.exports import bookings_csv_response
+from analytics.selectors import event_bookings
 from bookings.models import Booking
 from evently.admin_tools import ReadOnlyRecordsMixin, run_each
-from evently.exceptions import DomainError
+from evently.exceptions import DomainError, NotFound
 from events import services
 from events.models import Event
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
@@ -162,11 +164,11 @@ class EventAdmin(admin.ModelAdmin):
         return [csv, *super().get_urls()]
 
     def bookings_csv(self, request, event_id):
-        from analytics.selectors import event_bookings
-
-        return bookings_csv_response(
-            event_bookings(event_id=event_id), f"event-{event_id}-bookings.csv"
-        )
+        try:
+            bookings = event_bookings(event_id=event_id)
+        except NotFound:
+            raise Http404("No event with this id.") from None
+        return bookings_csv_response(bookings, filename=f"event-{event_id}-bookings.csv")
 
     @admin.action(description="Cancel selected events (bookings and waitlist cancelled)")
     def cancel_events(self, request, queryset):
