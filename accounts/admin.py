@@ -3,7 +3,8 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 
-from accounts.models import User
+from accounts import services
+from accounts.models import User, normalize_email_address
 
 # Staff rights come from `User.role`; Django's groups and permissions are not used.
 admin.site.unregister(Group)
@@ -11,7 +12,7 @@ admin.site.unregister(Group)
 
 class _NormalizedEmailMixin:
     def clean_email(self):
-        email = User.objects.normalize_email_address(self.cleaned_data["email"])
+        email = normalize_email_address(self.cleaned_data["email"])
         duplicate = User.objects.filter(email=email).exclude(pk=self.instance.pk)
         if duplicate.exists():
             raise auth_forms.ValidationError("An account with this email already exists.")
@@ -45,6 +46,20 @@ class UserAdmin(DjangoUserAdmin):
         ("Access", {"fields": ("role", "is_active")}),
         ("History", {"fields": ("created_at", "last_login")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        access = {"role", "is_active"} & set(form.changed_data)
+        if change and access:
+            # Role and active flag change through the service, which revokes the refresh
+            # tokens of a demoted or deactivated account; the rest is saved as usual.
+            role, is_active = obj.role, obj.is_active
+            obj.role, obj.is_active = form.initial["role"], form.initial["is_active"]
+            super().save_model(request, obj, form, change)
+            services.user_set_access(user_id=obj.pk, role=role, is_active=is_active)
+            obj.role, obj.is_active = role, is_active
+            return
+        super().save_model(request, obj, form, change)
+
     add_fieldsets = (
         (
             None,

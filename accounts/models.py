@@ -1,20 +1,67 @@
+import contextlib
+import unicodedata
 import uuid
 
+from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 
 
+def normalize_email_address(email: str) -> str:
+    """The one form an address is stored, looked up and compared in.
+
+    Unicode NFKC folds look-alike forms (the fullwidth letters of a phone keyboard) into their plain
+    ones, the whole address is lower-cased, and the domain is IDNA-encoded the way Django's
+    mail code encodes it when it sends, so two addresses that reach the same mailbox are the
+    same account. A domain IDNA cannot encode is kept as typed; validation refuses it.
+    """
+    email = unicodedata.normalize("NFKC", email.strip()).lower()
+    local, at, domain = email.rpartition("@")
+    if not at:
+        return email
+    with contextlib.suppress(UnicodeError):
+        domain = domain.encode("idna").decode("ascii")
+    return f"{local}@{domain}"
+
+
+class NormalizedEmailFormField(forms.EmailField):
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_email_address(value) if value else value
+
+
+class NormalizedEmailField(models.EmailField):
+    """An address normalised before it is validated, wherever it is cleaned: the admin's
+    forms and `createsuperuser` read look-alike forms as the address they stand for."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalize_email_address(value) if isinstance(value, str) else value
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": NormalizedEmailFormField, **kwargs})
+
+
 class UserManager(BaseUserManager):
+    """Creates accounts for `createsuperuser` and the services; every address it is given or
+    asked for is normalised first."""
+
     use_in_migrations = True
 
-    @staticmethod
-    def normalize_email_address(email: str) -> str:
-        return email.strip().lower()
+    normalize_email_address = staticmethod(normalize_email_address)
+
+    def get_by_natural_key(self, username):
+        # Login (ModelBackend) and createsuperuser's "already taken" check both come here.
+        return self.get(email=normalize_email_address(username))
 
     def create_user(self, email: str, name: str, password: str | None = None, **extra):
-        from accounts.services import user_create
-
-        return user_create(email=email, name=name, password=password, **extra)
+        user = self.model(email=normalize_email_address(email), name=name.strip(), **extra)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(using=self._db)
+        return user
 
     def create_superuser(self, email: str, name: str, password: str | None = None, **extra):
         extra["role"] = User.Role.ADMIN
@@ -24,8 +71,10 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser):
     """A person who books tickets; `role` admin makes them staff.
 
-    Emails are stored trimmed and lower-cased (see `UserManager.normalize_email_address`), so the
-    plain unique index is case-insensitive in effect.
+    Emails are stored normalised (see `normalize_email_address`), so the plain unique index
+    refuses look-alike and differently cased forms of an address.
+
+    `scanner` is door staff: the check-in routes and nothing else of staff's.
 
     `role` is the one source of truth for staff rights: `is_staff`, `is_superuser` and the
     permission checks the Django admin makes are all derived from it.
@@ -34,9 +83,10 @@ class User(AbstractBaseUser):
     class Role(models.TextChoices):
         USER = "user", "User"
         ADMIN = "admin", "Admin"
+        SCANNER = "scanner", "Scanner (door staff)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField(max_length=254, unique=True)
+    email = NormalizedEmailField(max_length=254, unique=True)
     name = models.CharField(max_length=150)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.USER)
     is_active = models.BooleanField(default=True)
@@ -52,7 +102,8 @@ class User(AbstractBaseUser):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(role__in=["user", "admin"]), name="accounts_user_role_valid"
+                condition=models.Q(role__in=["user", "admin", "scanner"]),
+                name="accounts_user_role_valid",
             ),
         ]
 

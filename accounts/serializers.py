@@ -5,7 +5,7 @@ from django.contrib.auth.password_validation import (
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import User
+from accounts.models import User, normalize_email_address
 from evently.serializers import StrictInputSerializer
 
 
@@ -52,9 +52,10 @@ class RegisterInputSerializer(StrictInputSerializer):
     password = NewPasswordField()
 
     def to_internal_value(self, data):
-        # Trim before EmailField validates, so " Ann@Example.com " is accepted.
+        # Normalise before EmailField validates, so " Ann@Example.com " and fullwidth
+        # look-alikes are read as the plain address they stand for.
         if isinstance(data, dict) and isinstance(data.get("email"), str):
-            data = {**data, "email": data["email"].strip()}
+            data = {**data, "email": normalize_email_address(data["email"])}
         return super().to_internal_value(data)
 
 

@@ -1,11 +1,17 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import User
-from evently.exceptions import EmailTaken, Invalid
+from accounts.models import User, normalize_email_address
+from accounts.tokens import token_pair
+from evently.exceptions import EmailTaken, Invalid, TokenNotValid
+
+# Roles from the most rights to the fewest: moving right is a demotion.
+_RANK = {User.Role.ADMIN: 2, User.Role.SCANNER: 1, User.Role.USER: 0}
 
 
 def user_create(
@@ -15,33 +21,74 @@ def user_create(
     password: str | None,
     role: str = User.Role.USER,
     validate: bool = False,
-    **extra,
 ) -> User:
     """Create a user; with `validate`, the password must pass Django's validators."""
-    email = User.objects.normalize_email_address(email)
-    user = User(email=email, name=name.strip(), role=role, **extra)
-    if password is None:
-        user.set_unusable_password()
-    else:
-        if validate:
-            try:
-                validate_password(password, user=user)
-            except DjangoValidationError as exc:
-                raise Invalid({"password": list(exc.messages)}) from None
-        user.set_password(password)
-    if User.objects.filter(email__iexact=email).exists():
+    email = normalize_email_address(email)
+    if validate and password is not None:
+        try:
+            validate_password(password, user=User(email=email, name=name))
+        except DjangoValidationError as exc:
+            raise Invalid({"password": list(exc.messages)}) from None
+    if User.objects.filter(email=email).exists():
         raise EmailTaken()
     try:
         with transaction.atomic():
-            user.save()
+            return User.objects.create_user(email=email, name=name, password=password, role=role)
     except IntegrityError:
         # Two registrations with the same address raced past the check above.
         raise EmailTaken() from None
-    return user
 
 
 def user_register(*, name: str, email: str, password: str) -> User:
     return user_create(email=email, name=name, password=password, validate=True)
+
+
+def user_set_access(*, user_id, role: str, is_active: bool) -> User:
+    """Change an account's role or active flag; a demotion or a deactivation also revokes
+    every refresh token it holds, so no device can mint a new access token for it.
+
+    Staff routes read the role from the account on every request, so the change holds from
+    the next request whatever access tokens are still out there.
+    """
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user_id)
+        lowered = _RANK[role] < _RANK[user.role] or (user.is_active and not is_active)
+        user.role, user.is_active = role, is_active
+        user.save(update_fields=["role", "is_active"])
+        if lowered:
+            refresh_tokens_revoke_all(user=user)
+    return user
+
+
+def refresh_tokens_revoke_all(*, user: User) -> int:
+    """Blacklist every refresh token of `user` that could still be used."""
+    live = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+    )
+    return len(revoked)
+
+
+def tokens_refresh(*, refresh: str) -> dict[str, str]:
+    """Exchange a refresh token for a new pair minted from the account as it is now.
+
+    The old token is used up (blacklisted) exactly once: two concurrent refreshes of one
+    token race on the blacklist's unique row, and only the winner gets a new pair.
+    """
+    try:
+        old = RefreshToken(refresh)  # signature, expiry and the blacklist
+    except TokenError as exc:
+        raise TokenNotValid(str(exc)) from None
+    user = User.objects.filter(pk=old.get("user_id"), is_active=True).first()
+    if user is None:
+        raise TokenNotValid("The account no longer exists or is disabled.")
+    with transaction.atomic():
+        _, first_use = old.blacklist()
+        if not first_use:
+            raise TokenNotValid("Token is blacklisted")
+        return token_pair(user)
 
 
 def refresh_token_revoke(*, user: User, refresh: str) -> None:

@@ -12,6 +12,7 @@ from bookings.serializers import (
     MyBookingsSerializer,
 )
 from evently.idempotency import idempotent
+from evently.permissions import ClaimsOnly, IsActiveAccount
 from evently.schema import IDEMPOTENCY_KEY, problems
 from waitlist.selectors import waitlist_entries_of
 from waitlist.serializers import WaitlistEntrySerializer
@@ -26,6 +27,10 @@ _CANCEL_SCHEMA = {
 class BookingViewSet(viewsets.GenericViewSet):
     serializer_class = BookingSerializer
     queryset = Booking.objects.none()  # reads go through bookings.selectors
+
+    def get_permissions(self):
+        # A booking reads the account's state in its own first query (bookings.services).
+        return [ClaimsOnly()] if self.action == "create" else [IsActiveAccount()]
 
     @extend_schema(
         operation_id="bookings_create",

@@ -60,6 +60,15 @@ class TokenNotValid(DomainError):
     default_detail = "Token is invalid or expired."
 
 
+class AccountClosed(DomainError):
+    """The caller's token is sound but its account was deleted or disabled since."""
+
+    status = 401
+    code = "token_not_valid"
+    title = "Account closed"
+    default_detail = "The account no longer exists or is disabled."
+
+
 class EmailTaken(DomainError):
     code = "email_taken"
     title = "Email already registered"

@@ -1,12 +1,11 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from evently.db_router import replica_reads
 from evently.pagination import LimitOffsetPagination
-from evently.permissions import IsAdmin
+from evently.permissions import IsAdmin, PublicOrActiveAccount
 from evently.schema import problems
 from events import selectors, services
 from events.filters import EventFilter
@@ -26,13 +25,15 @@ class UpcomingEventPagination(LimitOffsetPagination):
     list=extend_schema(
         operation_id="events_list",
         description="Upcoming scheduled events, soonest first. Open to anyone, but a "
-        "request that sends an expired or invalid token is refused (401).",
+        "request that sends an expired or invalid token, or the token of a deleted or "
+        "disabled account, is refused (401).",
         responses={200: EventSerializer(many=True), **problems(400, 401)},
     ),
     retrieve=extend_schema(
         operation_id="events_retrieve",
         description="Any event, past or cancelled included. Open to anyone, but a request that "
-        "sends an expired or invalid token is refused (401).",
+        "sends an expired or invalid token, or the token of a deleted or disabled account, is "
+        "refused (401).",
         responses={200: EventSerializer, **problems(401, 404)},
     ),
     create=extend_schema(
@@ -65,7 +66,7 @@ class EventViewSet(viewsets.GenericViewSet):
 
     def get_permissions(self):
         if self.action in {"list", "retrieve"}:
-            return [AllowAny()]
+            return [PublicOrActiveAccount()]
         return [IsAdmin()]
 
     def get_queryset(self):  # used by the schema generator only

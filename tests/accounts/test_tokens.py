@@ -126,14 +126,14 @@ def test_refresh_token_is_not_accepted_as_access_token(anon_api, user):
     assert_problem(anon_api.get("/api/auth/me"), 401, "token_not_valid")
 
 
-def test_requests_take_the_caller_from_the_token_without_a_lookup(user, django_assert_num_queries):
+def test_user_routes_read_the_account_once(user, django_assert_num_queries):
     from notifications.services import notify
     from tests.conftest import client_for
 
     notify(user_ids=[user.pk], type="event_updated", title="t", message="m")
     api = client_for(user)
-    # 1 count, 2 the page: nobody looks the caller up.
-    with django_assert_num_queries(2):
+    # 1 the account (rights follow it, not the token), 2 count, 3 the page.
+    with django_assert_num_queries(3):
         assert api.get("/api/notifications").status_code == 200
 
 

@@ -248,8 +248,8 @@ def test_my_bookings_query_count_is_fixed(user, django_assert_num_queries):
         sold = EventFactory(total_capacity=1, available_seats=0, booked_seats=1)
         booking_create(event_id=sold.pk, user=user, quantity=1)
     api = client_for(user)
-    # 1 count, 2 page of bookings with events, 3 active waitlist entries with events and
-    # positions. (The caller comes from the token's claims: no query.)
-    with django_assert_num_queries(3):
+    # 1 the caller's account, 2 count, 3 page of bookings with events, 4 active waitlist
+    # entries with events and positions.
+    with django_assert_num_queries(4):
         body = api.get("/api/bookings/my").json()
     assert (len(body["results"]), len(body["waitlist"])) == (3, 2)

@@ -102,6 +102,6 @@ def test_my_waitlist_query_count_is_fixed(user, django_assert_num_queries):
         sold = EventFactory(total_capacity=1, available_seats=0, booked_seats=1)
         booking_create(event_id=sold.pk, user=user, quantity=1)
     api = client_for(user)
-    # 1 count, 2 the page with events and positions.
-    with django_assert_num_queries(2):
+    # 1 the caller's account, 2 count, 3 the page with events and positions.
+    with django_assert_num_queries(3):
         assert len(api.get("/api/waitlist/my").json()["results"]) == 4
