@@ -6,8 +6,11 @@ from bookings.services import visible_bookings
 from evently.lookups import get_or_not_found
 
 
-def bookings_of(*, user: User) -> QuerySet[Booking]:
-    return Booking.objects.filter(user=user).select_related("event").order_by("-created_at", "-id")
+def bookings_of(*, user: User, status: str | None = None) -> QuerySet[Booking]:
+    bookings = Booking.objects.filter(user=user).select_related("event")
+    if status:
+        bookings = bookings.filter(status=status)
+    return bookings.order_by("-created_at", "-id")
 
 
 def booking_get(*, booking_id, user: User) -> Booking:

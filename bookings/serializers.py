@@ -29,6 +29,12 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MyBookingsQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Booking.Status.choices, required=False, help_text="Only bookings in this state."
+    )
+
+
 class BookingCreateInputSerializer(StrictInputSerializer):
     event_id = serializers.UUIDField()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_BOOKING)

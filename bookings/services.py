@@ -233,6 +233,7 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
     with transaction.atomic():
         event = lock_event(booking.event_id)
         booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        booking.event = event
         if booking.status == Booking.Status.CANCELLED:
             raise AlreadyCancelled("This booking is already cancelled.")
         if event.event_time <= timezone.now():

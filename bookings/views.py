@@ -9,6 +9,7 @@ from bookings.serializers import (
     BookingCreateInputSerializer,
     BookingOutcomeSerializer,
     BookingSerializer,
+    MyBookingsQuerySerializer,
     MyBookingsSerializer,
 )
 from evently.idempotency import idempotent
@@ -54,7 +55,7 @@ class BookingViewSet(viewsets.GenericViewSet):
         if outcome.booking:
             body = {"result": outcome.result, "booking": BookingSerializer(outcome.booking).data}
             return Response(body, status=status.HTTP_201_CREATED)
-        entry = waitlist_entries_of(user=request.user).get(pk=outcome.waitlist_entry.pk)
+        entry = outcome.waitlist_entry  # with its position, as the transaction wrote it
         body = {"result": outcome.result, "waitlist_entry": WaitlistEntrySerializer(entry).data}
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
@@ -70,18 +71,24 @@ class BookingViewSet(viewsets.GenericViewSet):
     @extend_schema(methods=["PUT"], operation_id="bookings_cancel_put", **_CANCEL_SCHEMA)
     @action(detail=True, methods=["post", "put"])
     def cancel(self, request, pk=None):
+        # Answered from what the cancel's transaction wrote: no read after the commit, so a
+        # database that goes away just after it cannot turn a done cancel into a 503.
         booking = services.booking_cancel(booking_id=pk, actor=request.user)
-        booking = selectors.booking_get(booking_id=booking.pk, user=request.user)
         return Response(BookingSerializer(booking).data)
 
     @extend_schema(
         operation_id="bookings_my",
+        parameters=[MyBookingsQuerySerializer],
         responses={200: MyBookingsSerializer, **problems(400, 401)},
         description="The caller's bookings, newest first, with their active waitlist entries.",
     )
     @action(detail=False, methods=["get"])
     def my(self, request):
-        page = self.paginate_queryset(selectors.bookings_of(user=request.user))
+        query = MyBookingsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        page = self.paginate_queryset(
+            selectors.bookings_of(user=request.user, **query.validated_data)
+        )
         waitlist = waitlist_entries_of(user=request.user, active_only=True)
         return self.paginator.get_paginated_response(
             BookingSerializer(page, many=True).data,

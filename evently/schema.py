@@ -1,9 +1,23 @@
 """Shared pieces of the OpenAPI description: the problem document and its responses."""
 
+from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema, which also knows our public routes: a permission that lets
+    anonymous callers in (`anonymous_allowed`) makes the bearer token optional there, as
+    DRF's AllowAny would."""
+
+    def get_auth(self):
+        auths = super().get_auth()
+        public = any(getattr(p, "anonymous_allowed", False) for p in self.view.get_permissions())
+        if public and {} not in auths:
+            auths.append({})
+        return auths
 
 
 class ProblemSerializer(serializers.Serializer):

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from analytics import admin_views
@@ -17,6 +17,9 @@ api = [
     path("", include("waitlist.urls")),
     path("", include("notifications.urls")),
     path("", include("analytics.urls")),
+    # Last: any other /api path is a problem+json 404 in every mode. (With DEBUG on, Django
+    # would answer its HTML page listing every route instead of calling handler404.)
+    re_path(r"^.*$", views.api_not_found, name="api-not-found"),
 ]
 
 urlpatterns = [

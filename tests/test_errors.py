@@ -66,3 +66,30 @@ def test_deeply_nested_json_is_a_parse_error(anon_api):
     body = "[" * 50000 + "]" * 50000
     response = anon_api.post("/api/auth/login", body, content_type="application/json")
     assert_problem(response, 400, "parse_error")
+
+
+@pytest.mark.parametrize("path", ["/api/nope", "/api/events/x/y/z", "/api/auth"])
+def test_unknown_api_routes_are_problem_404_with_debug_on(anon_api, settings, path):
+    # With DEBUG on, Django answers an unmatched URL with its HTML page of every route.
+    settings.DEBUG = True
+    response = anon_api.get(path)
+    assert_problem(response, 404, "not_found")
+    assert b"<html" not in response.content.lower()
+
+
+def test_unexpected_error_is_problem_500_with_debug_on(anon_api, settings, monkeypatch):
+    from events import selectors
+
+    def boom(**kwargs):
+        raise RuntimeError("SELECT secret FROM internals")
+
+    settings.DEBUG = True
+    monkeypatch.setattr(selectors, "event_list_upcoming", boom)
+    response = anon_api.get("/api/events")
+    assert_problem(response, 500, "server_error")
+    assert "secret" not in response.content.decode()
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete"])
+def test_a_write_to_an_unknown_api_route_is_404_not_a_csrf_refusal(anon_api, method):
+    assert_problem(getattr(anon_api, method)("/api/waitlist/0.5/"), 404, "not_found")

@@ -22,6 +22,7 @@ from events.seats import lock_event, move_seats
 from notifications.models import Notification
 from notifications.services import notify
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
+from waitlist.selectors import with_position
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,12 @@ def waitlist_join(*, event: Event, user: User, quantity: int) -> WaitlistEntry:
     if WaitlistEntry.objects.filter(event=event, user=user, status__in=ACTIVE_STATUSES).exists():
         raise AlreadyWaitlisted()
     entry = WaitlistEntry.objects.create(event=event, user=user, quantity=quantity)
+    # The answer's position, read in this transaction: nothing is read after the commit.
+    entry.position = (
+        with_position(WaitlistEntry.objects.filter(pk=entry.pk))
+        .values_list("position", flat=True)
+        .get()
+    )
     notify(
         user_ids=[user.pk],
         event=event,
@@ -177,6 +184,7 @@ def waitlist_entry_leave(*, entry_id, user: User) -> WaitlistEntry:
     with transaction.atomic():
         event = lock_event(entry.event_id)
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry.event = event
         if entry.status == Status.CANCELLED:
             raise AlreadyCancelled("You already left this waitlist.")
         if entry.status == Status.WAITING:

@@ -3,7 +3,6 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from bookings.selectors import booking_get
 from bookings.serializers import BookingSerializer
 from evently.idempotency import idempotent
 from evently.schema import IDEMPOTENCY_KEY, problems
@@ -49,7 +48,6 @@ class WaitlistEntryViewSet(viewsets.GenericViewSet):
     @idempotent
     def accept(self, request, pk=None):
         booking = services.waitlist_offer_accept(entry_id=pk, user=request.user)
-        booking = booking_get(booking_id=booking.pk, user=request.user)
         return Response(
             {"booking": BookingSerializer(booking).data}, status=status.HTTP_201_CREATED
         )
@@ -63,7 +61,6 @@ class WaitlistEntryViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         entry = services.waitlist_entry_leave(entry_id=pk, user=request.user)
-        entry = selectors.waitlist_entry_get(entry_id=entry.pk, user=request.user)
         return Response(WaitlistEntrySerializer(entry).data)
 
     @extend_schema(

@@ -241,6 +241,29 @@ def test_my_bookings_newest_first_with_active_waitlist(user_api, user, other_use
     assert [b["id"] for b in paged["results"]] == [str(first.pk)]
 
 
+def test_my_bookings_filter_by_status(user_api, user):
+    from bookings.services import booking_cancel
+
+    kept = booking_create(event_id=EventFactory().pk, user=user, quantity=1).booking
+    dropped = booking_create(event_id=EventFactory().pk, user=user, quantity=1).booking
+    booking_cancel(booking_id=dropped.pk, actor=user)
+    confirmed = user_api.get("/api/bookings/my?status=confirmed").json()
+    assert (confirmed["count"], confirmed["results"][0]["id"]) == (1, str(kept.pk))
+    cancelled = user_api.get("/api/bookings/my?status=cancelled").json()
+    assert (cancelled["count"], cancelled["results"][0]["id"]) == (1, str(dropped.pk))
+    assert user_api.get("/api/bookings/my").json()["count"] == 2
+    # An empty value reads as absent, as in every list's filters.
+    assert user_api.get("/api/bookings/my?status=").json()["count"] == 2
+
+
+@pytest.mark.parametrize("value", ["bogus", "CONFIRMED", "confirmed,cancelled"])
+def test_my_bookings_refuse_an_unknown_status(user_api, user, value):
+    booking_create(event_id=EventFactory().pk, user=user, quantity=1)
+    assert_problem(
+        user_api.get(f"/api/bookings/my?status={value}"), 400, "validation_error", fields={"status"}
+    )
+
+
 def test_my_bookings_query_count_is_fixed(user, django_assert_num_queries):
     for _ in range(3):
         booking_create(event_id=EventFactory().pk, user=user, quantity=1)

@@ -277,6 +277,15 @@ def test_create_accepts_the_bounds(admin_api):
         assert response.status_code == 201, response.content
 
 
+@pytest.mark.parametrize(("sent", "stored"), [(10, "10.00"), (49.9, "49.90"), ("49.99", "49.99")])
+def test_a_price_may_be_a_json_number_with_at_most_two_decimals(admin_api, sent, stored):
+    # Written down in the README: the Go service's clients send numbers; answers are strings.
+    response = admin_api.post("/api/events", valid_payload(price=sent), format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["price"] == stored
+    assert str(Event.objects.get().price) == stored
+
+
 def test_create_needs_admin(anon_api, user_api):
     assert_problem(
         anon_api.post("/api/events", valid_payload(), format="json"), 401, "not_authenticated"
