@@ -1,0 +1,130 @@
+"""The month of demo sales behind docs/dashboard.png, held to the bookings it made.
+
+scripts/demo_activity.py books, cancels and serves waitlists over the past 30 days; the
+overview and the dashboard must then show, day by day, what the Booking rows say.
+"""
+
+import io
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import User
+from bookings.models import Booking
+from events.models import Event
+from scripts import demo_activity
+from tests.conftest import client_for
+from tests.invariants import assert_books_balance
+from waitlist.models import WaitlistEntry
+
+pytestmark = pytest.mark.django_db
+
+# Noon UTC: the activity and the figures read after it end on the same day.
+NOW = datetime(2030, 3, 15, 12, 0, tzinfo=UTC)
+TODAY = NOW.date()
+ZERO = Decimal("0.00")
+
+
+@pytest.fixture
+def demo(capsys):
+    """The demo data and its month of activity, as `make screenshot` makes them, at NOW; the
+    test reads the figures at NOW too. The demo admin."""
+    with time_machine.travel(NOW):
+        call_command("load_demo_data", stdout=io.StringIO())
+        demo_activity.run()
+        capsys.readouterr()  # its summary line
+        yield User.objects.get(email="admin@evently.local")
+
+
+def recount() -> dict[date, dict]:
+    """Each UTC day's figures counted one booking at a time from the rows, as the overview
+    defines them: bookings and tickets made that day, the revenue of those still confirmed,
+    cancellations made that day, and offers accepted (by the day of their booking)."""
+    days: dict[date, dict] = defaultdict(
+        lambda: {
+            "bookings": 0,
+            "tickets": 0,
+            "revenue": ZERO,
+            "cancellations": 0,
+            "waitlist_conversions": 0,
+        }
+    )
+    for booking in Booking.objects.all():
+        made = days[booking.booking_time.astimezone(UTC).date()]
+        made["bookings"] += 1
+        made["tickets"] += booking.quantity
+        if booking.status == Booking.Status.CONFIRMED:
+            made["revenue"] += booking.total_amount
+        else:
+            days[booking.cancelled_at.astimezone(UTC).date()]["cancellations"] += 1
+    accepted = WaitlistEntry.objects.filter(status=WaitlistEntry.Status.ACCEPTED)
+    for entry in accepted.select_related("booking"):
+        days[entry.booking.booking_time.astimezone(UTC).date()]["waitlist_conversions"] += 1
+    return dict(days)
+
+
+def expected_series(days: dict[date, dict], first: date, last: date) -> list[dict]:
+    empty = {"bookings": 0, "tickets": 0, "revenue": ZERO, "cancellations": 0}
+    return [
+        {"date": day, **empty, "waitlist_conversions": 0, **days.get(day, {})}
+        for day in (first + timedelta(days=i) for i in range((last - first).days + 1))
+    ]
+
+
+def as_json(series: list[dict]) -> list[dict]:
+    return [
+        {**row, "date": row["date"].isoformat(), "revenue": f"{row['revenue']:.2f}"}
+        for row in series
+    ]
+
+
+def assert_revenue_never_below_zero(revenues) -> None:
+    running = ZERO
+    for day, revenue in revenues:
+        running += Decimal(revenue)
+        assert Decimal(revenue) >= 0, f"{day}: revenue {revenue}"
+        assert running >= 0, f"{day}: cumulative revenue {running}"
+
+
+def test_overview_of_the_demo_month_equals_a_recount_of_its_bookings(demo):
+    days = recount()
+    first = min(days)
+    # The whole month is inside the dashboard's default 30 days, and spread over it.
+    assert TODAY - timedelta(days=29) <= first and max(days) <= TODAY
+    assert sum(1 for figures in days.values() if figures["bookings"]) >= 20
+    expected = as_json(expected_series(days, first, TODAY))
+
+    response = client_for(demo).get(f"/api/admin/analytics/overview?from={first}&to={TODAY}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["series"] == expected
+    for key in ("bookings", "tickets", "cancellations", "waitlist_conversions"):
+        assert body[key] == sum(row[key] for row in expected), key
+    assert Decimal(body["revenue"]) == sum(Decimal(row["revenue"]) for row in expected)
+    assert_revenue_never_below_zero((row["date"], row["revenue"]) for row in body["series"])
+    for event in Event.objects.all():
+        assert_books_balance(event)
+    # Waitlists were served over the month, and an offer still open is within its time.
+    assert body["waitlist_conversions"] > 0
+    offered = WaitlistEntry.objects.filter(status=WaitlistEntry.Status.OFFERED)
+    assert offered.exists()
+    assert not offered.filter(offer_expires_at__lte=timezone.now()).exists()
+
+
+def test_dashboard_of_the_demo_month_draws_a_recount_of_its_bookings(client, demo):
+    expected = expected_series(recount(), TODAY - timedelta(days=29), TODAY)
+    client.force_login(demo)
+    response = client.get("/admin/dashboard/?days=30")
+    assert response.status_code == 200
+    assert response.context["overview"]["series"] == expected
+    assert [bar.value for bar in response.context["bookings_chart"].bars] == [
+        row["bookings"] for row in expected
+    ]
+    revenue_bars = response.context["revenue_chart"].bars
+    assert [bar.value for bar in revenue_bars] == [row["revenue"] for row in expected]
+    assert_revenue_never_below_zero((bar.label, bar.value) for bar in revenue_bars)
