@@ -186,10 +186,17 @@ def test_gunicorn_workers_follow_the_core_count_unless_set(monkeypatch):
 
     config = load_gunicorn_config(monkeypatch)
     assert config["workers"] == multiprocessing.cpu_count() + 1
-    assert config["bind"] == "0.0.0.0:8080"
     assert (config["timeout"], config["graceful_timeout"]) == (30, 30)
-    config = load_gunicorn_config(monkeypatch, WEB_CONCURRENCY="3", PORT="9000")
-    assert (config["workers"], config["bind"]) == (3, "0.0.0.0:9000")
+    config = load_gunicorn_config(monkeypatch, WEB_CONCURRENCY="3")
+    assert config["workers"] == 3
+
+
+def test_gunicorn_listens_on_loopback_only_unless_given_a_bind_address(monkeypatch):
+    # Sync workers must only be reached through the proxy: a bare run is not on the network.
+    assert load_gunicorn_config(monkeypatch)["bind"] == "127.0.0.1:8080"
+    assert load_gunicorn_config(monkeypatch, PORT="9000")["bind"] == "127.0.0.1:9000"
+    config = load_gunicorn_config(monkeypatch, PORT="9000", GUNICORN_BIND="0.0.0.0:8080")
+    assert config["bind"] == "0.0.0.0:8080"
 
 
 def test_the_access_log_is_one_json_object_per_request_whatever_the_client_sends(monkeypatch):
