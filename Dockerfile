@@ -28,6 +28,9 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only python manage.py collectstatic --n
 RUN useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin evently
 USER evently
 
+# gunicorn listens on the container's loopback unless GUNICORN_BIND says otherwise: its sync
+# workers belong behind a buffering proxy. docker-compose.yml binds 0.0.0.0:8080 on the compose
+# network, where only its nginx reaches it.
 EXPOSE 8080
 # gunicorn stops gracefully on SIGTERM (GUNICORN_GRACEFUL_TIMEOUT, 30 s): give it that long.
 STOPSIGNAL SIGTERM

@@ -13,7 +13,7 @@ PORT ?= 8080
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve on http://localhost:$(PORT)"
-	@echo "make run-prod - migrate, collect static files, serve with gunicorn (gunicorn.conf.py); needs SECRET_KEY"
+	@echo "make run-prod - migrate, collect static files, serve with gunicorn (gunicorn.conf.py) on 127.0.0.1:$(PORT); needs SECRET_KEY"
 	@echo "make test    - install test dependencies and run the whole suite"
 	@echo "make lint    - ruff check and format check"
 	@echo "make schema  - validate the OpenAPI schema"
@@ -40,7 +40,8 @@ run: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 # Production mode, as the container image runs it: DEBUG off (SECRET_KEY required), PostgreSQL
-# from DATABASE_URL, gunicorn configured by gunicorn.conf.py. See docs/operations.md.
+# from DATABASE_URL, gunicorn configured by gunicorn.conf.py, on loopback only (put nginx in
+# front: deploy/nginx/). See docs/operations.md.
 run-prod: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0

@@ -16,7 +16,10 @@ def env(name: str, default: str) -> str:
     return os.environ.get(name, "").strip() or default
 
 
-bind = env("GUNICORN_BIND", f"0.0.0.0:{env('PORT', '8080')}")
+# Loopback unless told otherwise: sync workers must only ever talk to a buffering proxy (nginx,
+# deploy/nginx/), never to clients, or a few slow clients hold every worker. In a container,
+# docker-compose.yml binds 0.0.0.0:8080 on its private network, where only nginx reaches it.
+bind = env("GUNICORN_BIND", f"127.0.0.1:{env('PORT', '8080')}")
 # Sync workers, each holding one database connection (CONN_MAX_AGE keeps it open). Profiled,
 # a booking spends about 70% of its time on the CPU, so one worker per core plus one to cover
 # the database waits: with more, workers only queue for the cores, and a worker holding an

@@ -39,6 +39,13 @@ case "${DATABASE_URL:-}" in
     echo "************************************************************************" ;;
 esac
 
+# tests/test_proxy.py runs Debian's nginx in front of gunicorn. Install it when it is missing
+# and we may (as `make bench` does for wrk); without it that test skips, or fails under CI.
+if [ ! -x /usr/sbin/nginx ] && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq nginx >/dev/null) \
+    || echo "Could not install nginx: tests/test_proxy.py will not run." >&2
+fi
+
 # A test run never needs the production guard; the suite checks it in a subprocess.
 export DEBUG="${DEBUG:-false}" SECRET_KEY="${SECRET_KEY:-test-secret-key-not-for-production}"
 exec "$BIN/pytest" "$@"

@@ -2,7 +2,8 @@
 
 No container engine runs where the suite does, so these read the files and hold them to the
 commands the rest of the suite runs for real: the gunicorn command of tests/server.py (used by
-test_scale_out), `manage.py migrate`, and the management commands' own argument parsers.
+test_scale_out), the nginx template test_proxy runs in front of it, `manage.py migrate`, and the
+management commands' own argument parsers.
 """
 
 import json
@@ -15,7 +16,7 @@ import pytest
 import yaml
 from django.core.management import get_commands, load_command_class
 
-from tests.server import GUNICORN_COMMAND
+from tests.server import GUNICORN_COMMAND, NGINX_TEMPLATE, NGINX_TEMPLATE_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "mailer")
@@ -46,8 +47,8 @@ def parse_management_command(argv: list[str]):
 # --- docker-compose.yml ---------------------------------------------------------------------------
 
 
-def test_compose_runs_the_database_the_cache_the_api_and_both_workers(compose):
-    assert set(compose["services"]) == {"db", "redis", "web", "worker", "mailer"}
+def test_compose_runs_the_database_the_cache_the_api_behind_nginx_and_both_workers(compose):
+    assert set(compose["services"]) == {"db", "redis", "web", "nginx", "worker", "mailer"}
 
 
 def test_the_database_keeps_its_data_in_a_volume_and_reports_its_health(compose):
@@ -87,11 +88,43 @@ def test_web_migrates_then_serves_the_production_gunicorn_command_on_8080(compos
     migrate, serve = web["command"][2].split(" && ")
     assert migrate == "python manage.py migrate --noinput"
     assert serve == "exec " + shlex.join(GUNICORN_COMMAND)
-    assert web["environment"]["PORT"] == "8080"
-    assert any(port.endswith(":8080") for port in web["ports"])
+    # On the compose network, and nowhere else: no port of web is published.
+    assert web["environment"]["GUNICORN_BIND"] == "0.0.0.0:8080"
+    assert "ports" not in web
+    assert web["expose"] == ["8080"]
     assert "http://127.0.0.1:8080/api/health" in command_line(web["healthcheck"]["test"])
     # Long enough for gunicorn's graceful shutdown to finish the requests in flight.
     assert int(web["stop_grace_period"].rstrip("s")) > 30
+
+
+def test_nginx_fronts_web_with_the_template_the_proxy_test_runs(compose):
+    nginx = compose["services"]["nginx"]
+    assert nginx["image"].startswith("nginx:")
+    # The official image renders templates/*.template into conf.d/; default.conf replaces its
+    # own welcome server.
+    [mount] = nginx["volumes"]
+    source, target, mode = mount.split(":")
+    assert (ROOT / source).resolve() == NGINX_TEMPLATE
+    assert (target, mode) == ("/etc/nginx/templates/default.conf.template", "ro")
+    # The one published port, where web's used to be.
+    assert nginx["ports"] == ["${WEB_PORT:-8080}:8080"]
+    assert nginx["depends_on"]["web"]["condition"] == "service_healthy"
+    # Every variable of the template has a value, and only those are substituted.
+    environment = nginx["environment"]
+    used = set(NGINX_TEMPLATE_VARIABLE.findall(NGINX_TEMPLATE.read_text()))
+    assert used == {name for name in environment if name.startswith("EVENTLY_")}
+    assert environment["NGINX_ENVSUBST_FILTER"] == "EVENTLY_"
+    assert environment["EVENTLY_LISTEN"] == "8080"
+    web = compose["services"]["web"]
+    assert (
+        environment["EVENTLY_UPSTREAM"]
+        == "web:" + web["environment"]["GUNICORN_BIND"].split(":")[1]
+    )
+    # The same body limit as the app's, from the same variable.
+    assert environment["EVENTLY_MAX_REQUEST_BYTES"] == web["environment"]["MAX_REQUEST_BYTES"]
+    # The app trusts exactly nginx's hop of X-Forwarded-For.
+    for name in APP_SERVICES:
+        assert compose["services"][name]["environment"]["NUM_PROXIES"] == "1", name
 
 
 def test_the_worker_and_the_mailer_run_the_loop_commands_with_valid_arguments(compose):
@@ -153,10 +186,17 @@ def test_gunicorn_workers_follow_the_core_count_unless_set(monkeypatch):
 
     config = load_gunicorn_config(monkeypatch)
     assert config["workers"] == multiprocessing.cpu_count() + 1
-    assert config["bind"] == "0.0.0.0:8080"
     assert (config["timeout"], config["graceful_timeout"]) == (30, 30)
-    config = load_gunicorn_config(monkeypatch, WEB_CONCURRENCY="3", PORT="9000")
-    assert (config["workers"], config["bind"]) == (3, "0.0.0.0:9000")
+    config = load_gunicorn_config(monkeypatch, WEB_CONCURRENCY="3")
+    assert config["workers"] == 3
+
+
+def test_gunicorn_listens_on_loopback_only_unless_given_a_bind_address(monkeypatch):
+    # Sync workers must only be reached through the proxy: a bare run is not on the network.
+    assert load_gunicorn_config(monkeypatch)["bind"] == "127.0.0.1:8080"
+    assert load_gunicorn_config(monkeypatch, PORT="9000")["bind"] == "127.0.0.1:9000"
+    config = load_gunicorn_config(monkeypatch, PORT="9000", GUNICORN_BIND="0.0.0.0:8080")
+    assert config["bind"] == "0.0.0.0:8080"
 
 
 def test_the_access_log_is_one_json_object_per_request_whatever_the_client_sends(monkeypatch):
