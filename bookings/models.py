@@ -53,3 +53,65 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.event_id} for {self.user_id} ({self.status})"
+
+
+class TicketCheckIn(models.Model):
+    """A ticket let in at the door. A ticket is a booking and a seat index (see
+    `bookings.tickets.codes`); nothing is stored to issue it, and this row is written the one
+    time it is let in.
+
+    `bookings_ticketcheckin_once` is what makes "exactly once" hold for any number of scanners
+    on any number of machines: the second insert for a ticket fails in the database, however
+    the requests interleave. The row has no event column on purpose: a check-in locks its
+    booking only, and a foreign key to the event would take a share lock on the event row that
+    an event or booking cancel (which lock the event first) could deadlock against.
+    """
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="check_ins")
+    index = models.PositiveSmallIntegerField(help_text="The seat within the booking, from 0.")
+    checked_in_at = models.DateTimeField(default=timezone.now)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-checked_in_at", "-id"]
+        indexes = [
+            # The door's "latest check-ins" list.
+            models.Index(fields=["-checked_in_at"], name="bookings_checkin_time_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "index"], name="bookings_ticketcheckin_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(index__lt=MAX_TICKETS_PER_BOOKING),
+                name="bookings_ticketcheckin_index_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"ticket {self.index + 1} of {self.booking_id} in at {self.checked_in_at}"
+
+
+class TicketAttendee(models.Model):
+    """The name of the person who will use a ticket, when its owner gave one."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="attendees")
+    index = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=150)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "index"], name="bookings_ticketattendee_one_per_ticket"
+            ),
+            models.CheckConstraint(
+                condition=Q(index__lt=MAX_TICKETS_PER_BOOKING),
+                name="bookings_ticketattendee_index_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} on ticket {self.index + 1} of {self.booking_id}"

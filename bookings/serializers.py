@@ -29,6 +29,19 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MyBookingSerializer(BookingSerializer):
+    tickets = serializers.IntegerField(
+        source="quantity",
+        read_only=True,
+        help_text="Tickets the booking carries, one per seat: "
+        "GET /api/bookings/{id}/tickets lists them.",
+    )
+
+    class Meta(BookingSerializer.Meta):
+        fields = [*BookingSerializer.Meta.fields, "tickets"]
+        read_only_fields = fields
+
+
 class MyBookingsQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=Booking.Status.choices, required=False, help_text="Only bookings in this state."
@@ -53,5 +66,5 @@ class MyBookingsSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
-    results = BookingSerializer(many=True)
+    results = MyBookingSerializer(many=True)
     waitlist = WaitlistEntrySerializer(many=True, help_text="The caller's active entries.")

@@ -116,7 +116,8 @@ def _record_booking(*, event: Event, user: User, quantity: int) -> Booking:
         type=Notification.Type.BOOKING_CONFIRMED,
         title=f"Booking confirmed: {event.name}",
         message=f"{quantity} ticket(s) for {event.name} on {event.event_time:%Y-%m-%d %H:%M} "
-        f"UTC at {event.venue}. Total {booking.total_amount}.",
+        f"UTC at {event.venue}. Total {booking.total_amount}. "
+        f"Your tickets: /api/bookings/{booking.pk}/tickets",
     )
     return booking
 
@@ -226,7 +227,8 @@ def visible_bookings(user: User):
 
 
 def booking_cancel(*, booking_id, actor: User) -> Booking:
-    """Cancel a confirmed booking (owner or admin); its seats go to the waitlist first."""
+    """Cancel a confirmed booking (owner or admin); its seats go to the waitlist first and its
+    tickets are void from the commit."""
     booking = get_or_not_found(
         visible_bookings(actor), pk=booking_id, message="No booking with this id."
     )

@@ -9,9 +9,12 @@ from bookings.serializers import (
     BookingCreateInputSerializer,
     BookingOutcomeSerializer,
     BookingSerializer,
+    MyBookingSerializer,
     MyBookingsQuerySerializer,
     MyBookingsSerializer,
 )
+from bookings.tickets.selectors import booking_tickets
+from bookings.tickets.serializers import TicketSerializer
 from evently.idempotency import idempotent
 from evently.permissions import ClaimsOnly, IsActiveAccount
 from evently.schema import IDEMPOTENCY_KEY, problems
@@ -91,6 +94,17 @@ class BookingViewSet(viewsets.GenericViewSet):
         )
         waitlist = waitlist_entries_of(user=request.user, active_only=True)
         return self.paginator.get_paginated_response(
-            BookingSerializer(page, many=True).data,
+            MyBookingSerializer(page, many=True).data,
             waitlist=WaitlistEntrySerializer(waitlist, many=True).data,
         )
+
+    @extend_schema(
+        operation_id="bookings_tickets",
+        responses={200: TicketSerializer(many=True), **problems(400, 401, 404)},
+        description="The booking's tickets, one per seat (owner or admin); `void` for a "
+        "cancelled booking. Each `code` is what its QR code (`/api/tickets/{id}/qr.svg`) holds.",
+    )
+    @action(detail=True, methods=["get"])
+    def tickets(self, request, pk=None):
+        page = self.paginate_queryset(booking_tickets(booking_id=pk, user=request.user))
+        return self.get_paginated_response(TicketSerializer(page, many=True).data)

@@ -162,3 +162,15 @@ class IdempotencyKeyReused(DomainError):
     code = "idempotency_key_reused"
     title = "Idempotency key reused"
     default_detail = "This Idempotency-Key was already used with a different request."
+
+
+class AlreadyCheckedIn(DomainError):
+    code = "already_checked_in"
+    title = "Already checked in"
+    default_detail = "This ticket has already been checked in."
+
+
+class TicketVoid(DomainError):
+    code = "ticket_void"
+    title = "Ticket void"
+    default_detail = "This ticket is void: its booking or its event was cancelled."

@@ -295,6 +295,12 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
+# --- Tickets --------------------------------------------------------------------------------
+# The key ticket codes are signed with (bookings.tickets.codes). Empty: derived from SECRET_KEY.
+# A key of its own lets SECRET_KEY be rotated without voiding every ticket already sent out;
+# changing this one makes every issued code unknown at the door.
+TICKET_SIGNING_KEY = os.environ.get("TICKET_SIGNING_KEY", "").strip()
+
 # --- Waitlist -------------------------------------------------------------------------------
 # How long a waitlist offer holds its seats before they pass to the next person.
 WAITLIST_OFFER_TTL_SECONDS = env_int("WAITLIST_OFFER_TTL_SECONDS", 1800, minimum=1)

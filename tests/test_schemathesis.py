@@ -36,6 +36,7 @@ from schemathesis.core.parameters import ParameterLocation
 from accounts.tokens import tokens_for
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
+from bookings.tickets.codes import TicketRef, ticket_id
 from events.services import event_cancel
 from notifications.models import Notification
 from tests.factories import AdminFactory, EventFactory, UserFactory
@@ -115,6 +116,7 @@ REAL_IDS: dict[str, list[str]] = {}
 _ID_KINDS = [
     (re.compile(r"^/api/(admin/)?events/\{id\}"), "events"),
     (re.compile(r"^/api/bookings/\{id\}"), "bookings"),
+    (re.compile(r"^/api/tickets/\{id\}"), "tickets"),
     (re.compile(r"^/api/waitlist/\{id\}"), "waitlist"),
     (re.compile(r"^/api/notifications/\{id\}"), "notifications"),
 ]
@@ -235,6 +237,11 @@ def seeded(db):
         bookings=[str(pk) for pk in Booking.objects.values_list("pk", flat=True)],
         waitlist=[str(pk) for pk in WaitlistEntry.objects.values_list("pk", flat=True)],
         notifications=[str(pk) for pk in Notification.objects.values_list("pk", flat=True)],
+        tickets=[
+            str(ticket_id(TicketRef(booking.pk, index)))
+            for booking in Booking.objects.all()
+            for index in range(booking.quantity)
+        ],
     )
     yield {"user": ann, "admin": admin}
     REAL_IDS.clear()

@@ -28,6 +28,7 @@ from rest_framework.test import APIClient
 from accounts.tokens import tokens_for
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
+from bookings.tickets.codes import TicketRef, ticket_id
 from evently.logging import JsonFormatter
 from events.models import Event
 from notifications.models import Notification
@@ -52,6 +53,10 @@ class World:
     offer: WaitlistEntry  # an open offer, so `accept` can succeed
     notification: Notification
     refresh: str  # a refresh token of `user`
+
+    @property
+    def ticket_id(self):
+        return ticket_id(TicketRef(self.booking.pk, 0))
 
 
 @pytest.fixture
@@ -129,6 +134,19 @@ MATRIX = {
     "PUT /api/bookings/{id}/cancel": (
         OWNER_OR_ADMIN,
         lambda w: (f"/api/bookings/{w.booking.pk}/cancel", None),
+    ),
+    "GET /api/bookings/{id}/tickets": (
+        OWNER_OR_ADMIN,
+        lambda w: (f"/api/bookings/{w.booking.pk}/tickets", None),
+    ),
+    "GET /api/tickets/{id}/qr.svg": (
+        OWNER_OR_ADMIN,
+        lambda w: (f"/api/tickets/{w.ticket_id}/qr.svg", None),
+    ),
+    # Naming who uses a ticket is for its owner alone; an admin gets 404 too.
+    "PATCH /api/tickets/{id}": (
+        (401, 200, 404, 404),
+        lambda w: (f"/api/tickets/{w.ticket_id}", {"attendee_name": "Cleo"}),
     ),
     "GET /api/waitlist/my": (SIGNED_IN, lambda w: ("/api/waitlist/my", None)),
     "GET /api/waitlist/{id}": (OWNER_OR_ADMIN, lambda w: (f"/api/waitlist/{w.offer.pk}", None)),

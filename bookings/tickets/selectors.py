@@ -1,0 +1,127 @@
+"""Tickets as their owner and the door see them, built from the booking and the few rows that
+record something about a ticket (an attendee's name, a check-in)."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from accounts.models import User
+from bookings.models import Booking, TicketAttendee, TicketCheckIn
+from bookings.services import visible_bookings
+from bookings.tickets.codes import TicketRef, ref_from_ticket_id, ticket_code, ticket_id
+from evently.exceptions import NotFound
+from evently.lookups import get_or_not_found
+
+VALID, CHECKED_IN, VOID = "valid", "checked_in", "void"
+TICKET_STATUSES = [(VALID, "Valid"), (CHECKED_IN, "Checked in"), (VOID, "Void")]
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """One seat of a booking. `booking` comes with its event (and its user, where the door
+    shows the holder)."""
+
+    booking: Booking
+    index: int
+    attendee_name: str = ""
+    checked_in_at: datetime | None = None
+
+    @property
+    def ref(self) -> TicketRef:
+        return TicketRef(self.booking.pk, self.index)
+
+    @property
+    def id(self) -> uuid.UUID:
+        return ticket_id(self.ref)
+
+    @property
+    def code(self) -> str:
+        return ticket_code(self.ref)
+
+    @property
+    def number(self) -> int:
+        return self.index + 1
+
+    @property
+    def booking_id(self) -> uuid.UUID:
+        return self.booking.pk
+
+    @property
+    def event_id(self) -> uuid.UUID:
+        return self.booking.event_id
+
+    @property
+    def status(self) -> str:
+        if self.booking.status == Booking.Status.CANCELLED:
+            return VOID
+        return CHECKED_IN if self.checked_in_at else VALID
+
+    @property
+    def holder_name(self) -> str:
+        """Who the door lets in: the named attendee, else the person who booked."""
+        return self.attendee_name or self.booking.user.name
+
+
+def tickets_of(bookings: list[Booking]) -> dict:
+    """Each booking's tickets, in seat order, keyed by booking id: two queries for any number
+    of bookings (their check-ins, their attendees' names)."""
+    ids = [b.pk for b in bookings]
+    check_ins = dict(
+        ((booking_id, index), at)
+        for booking_id, index, at in TicketCheckIn.objects.filter(booking__in=ids)
+        .order_by()
+        .values_list("booking_id", "index", "checked_in_at")
+    )
+    names = dict(
+        ((booking_id, index), name)
+        for booking_id, index, name in TicketAttendee.objects.filter(booking__in=ids)
+        .order_by()
+        .values_list("booking_id", "index", "name")
+    )
+    return {
+        b.pk: [
+            Ticket(b, i, names.get((b.pk, i), ""), check_ins.get((b.pk, i)))
+            for i in range(b.quantity)
+        ]
+        for b in bookings
+    }
+
+
+def booking_tickets(*, booking_id, user: User) -> list[Ticket]:
+    """The tickets of a booking the user may see (their own, or any for an admin)."""
+    booking = get_or_not_found(
+        visible_bookings(user).select_related("event"),
+        pk=booking_id,
+        message="No booking with this id.",
+    )
+    return tickets_of([booking])[booking.pk]
+
+
+def with_ticket_state(bookings: QuerySet[Booking], index: int) -> QuerySet[Booking]:
+    """Bookings annotated with one ticket's attendee name and check-in time (subqueries, so
+    reading a ticket is one query)."""
+    attendee = TicketAttendee.objects.filter(booking=OuterRef("pk"), index=index)
+    check_in = TicketCheckIn.objects.filter(booking=OuterRef("pk"), index=index)
+    return bookings.annotate(
+        ticket_attendee=Subquery(attendee.values("name")[:1]),
+        ticket_checked_in_at=Subquery(check_in.values("checked_in_at")[:1]),
+    )
+
+
+def ticket_get(*, ticket_id, user: User, owner_only: bool = False) -> Ticket:
+    """A ticket of a booking the user may see (only their own with `owner_only`); any other
+    id, a booking's id among them, is a 404."""
+    ref = ref_from_ticket_id(ticket_id)
+    if ref is None:
+        raise NotFound("No ticket with this id.")
+    bookings = Booking.objects.filter(user=user) if owner_only else visible_bookings(user)
+    booking = get_or_not_found(
+        with_ticket_state(bookings.select_related("event", "user"), ref.index),
+        pk=ref.booking_id,
+        message="No ticket with this id.",
+    )
+    if ref.index >= booking.quantity:
+        raise NotFound("No ticket with this id.")
+    return Ticket(booking, ref.index, booking.ticket_attendee or "", booking.ticket_checked_in_at)

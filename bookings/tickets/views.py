@@ -1,0 +1,73 @@
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+
+from bookings.tickets import selectors, services
+from bookings.tickets.qr import qr_svg
+from bookings.tickets.serializers import TicketSerializer, TicketUpdateInputSerializer
+from evently.schema import problems
+
+TICKET_ID = OpenApiParameter(
+    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The ticket's `id`."
+)
+
+
+class _ImageOrProblem(DefaultContentNegotiation):
+    """The QR code is SVG whatever `Accept` asks for (a browser's <img> asks for images), and
+    a refusal is a problem document as everywhere else: the only renderer picks itself."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class TicketViewSet(viewsets.GenericViewSet):
+    serializer_class = TicketSerializer
+
+    @extend_schema(
+        operation_id="tickets_partial_update",
+        parameters=[TICKET_ID],
+        request=TicketUpdateInputSerializer,
+        responses={200: TicketSerializer, **problems(400, 401, 404, 409)},
+        description="Name the person who will use the ticket (its owner only). 409 "
+        "`event_started` once the event has started, `ticket_void` for a cancelled booking, "
+        "`already_checked_in` once it was let in.",
+    )
+    def partial_update(self, request, pk=None):
+        data = TicketUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        name = data.validated_data.get("attendee_name")
+        if name is None:  # a PATCH that changes nothing
+            ticket = selectors.ticket_get(ticket_id=pk, user=request.user, owner_only=True)
+        else:
+            ticket = services.ticket_name_attendee(
+                ticket_id=pk, user=request.user, attendee_name=name
+            )
+        return Response(TicketSerializer(ticket).data)
+
+    @extend_schema(
+        operation_id="tickets_qr",
+        parameters=[TICKET_ID],
+        responses={
+            (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR, "The ticket's QR code."),
+            **problems(401, 404),
+        },
+        description="The ticket's QR code (owner or admin), holding its `code`.",
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"qr\.svg",
+        content_negotiation_class=_ImageOrProblem,
+    )
+    def qr(self, request, pk=None):
+        ticket = selectors.ticket_get(ticket_id=pk, user=request.user)
+        event = ticket.booking.event
+        svg = qr_svg(ticket.code, title=f"{event.name}, ticket {ticket.number}")
+        # The picture is the code, which lets its holder in: no shared cache may keep it.
+        return HttpResponse(
+            svg, content_type="image/svg+xml", headers={"Cache-Control": "private, no-store"}
+        )
