@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from analytics import ledger as sales
-from bookings.models import MAX_TICKETS_PER_PERSON, Booking
+from bookings.models import MAX_TICKETS_PER_PERSON, Booking, TicketCheckIn
 from evently import locks
 from evently.exceptions import (
     AccountClosed,
     AlreadyCancelled,
+    CheckedIn,
     EventClosed,
     EventStarted,
     SoldOut,
@@ -228,7 +229,8 @@ def visible_bookings(user: User):
 
 def booking_cancel(*, booking_id, actor: User) -> Booking:
     """Cancel a confirmed booking (owner or admin); its seats go to the waitlist first and its
-    tickets are void from the commit."""
+    tickets are void from the commit. Not once a ticket of it was let in at the door: the
+    check-in locks the booking row too, so this sees every check-in that committed first."""
     booking = get_or_not_found(
         visible_bookings(actor), pk=booking_id, message="No booking with this id."
     )
@@ -240,6 +242,8 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
             raise AlreadyCancelled("This booking is already cancelled.")
         if event.event_time <= timezone.now():
             raise EventStarted("The event has started; the booking can no longer be cancelled.")
+        if TicketCheckIn.objects.filter(booking=booking).exists():
+            raise CheckedIn()
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at", "updated_at"])

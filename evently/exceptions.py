@@ -164,6 +164,15 @@ class IdempotencyKeyReused(DomainError):
     default_detail = "This Idempotency-Key was already used with a different request."
 
 
+class UnknownTicket(DomainError):
+    """A code that names no ticket: malformed, forged, or of a booking that does not exist."""
+
+    status = 404
+    code = "unknown_ticket"
+    title = "Unknown ticket"
+    default_detail = "No ticket has this code."
+
+
 class AlreadyCheckedIn(DomainError):
     code = "already_checked_in"
     title = "Already checked in"
@@ -174,3 +183,15 @@ class TicketVoid(DomainError):
     code = "ticket_void"
     title = "Ticket void"
     default_detail = "This ticket is void: its booking or its event was cancelled."
+
+
+class WrongEvent(DomainError):
+    code = "wrong_event"
+    title = "Wrong event"
+    default_detail = "This ticket is for another event."
+
+
+class CheckedIn(DomainError):
+    code = "checked_in"
+    title = "Ticket checked in"
+    default_detail = "A ticket of this booking has been checked in; it can no longer be cancelled."

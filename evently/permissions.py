@@ -62,3 +62,13 @@ class IsAdmin(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return _signed_in(request) and current_account(request).is_admin
+
+
+class IsDoorStaff(BasePermission):
+    """Role `admin` or `scanner` now: the check-in routes. A scanner has no other staff right
+    (every other staff route asks for `IsAdmin`)."""
+
+    message = "This needs the admin or scanner role."
+
+    def has_permission(self, request, view) -> bool:
+        return _signed_in(request) and current_account(request).is_door_staff

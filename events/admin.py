@@ -133,7 +133,18 @@ class EventAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("State", {"fields": ("status", "export_link", "created_by", "created_at", "updated_at")}),
+        (
+            "State",
+            {
+                "fields": (
+                    "status",
+                    "export_link",
+                    "created_by",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
     )
 
     @admin.display(
@@ -172,13 +183,27 @@ class EventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected events (bookings and waitlist cancelled)")
     def cancel_events(self, request, queryset):
+        inside = []
+
+        def cancel(event):
+            cancelled = services.event_cancel(event_id=event.pk, actor=request.user)
+            if cancelled.tickets_inside:
+                inside.append((event.name, cancelled.tickets_inside))
+
         run_each(
             request,
             self,
             queryset.exclude(status=Event.Status.CANCELLED),
-            lambda event: services.event_cancel(event_id=event.pk, actor=request.user),
+            cancel,
             "Events cancelled",
         )
+        for name, count in inside:
+            self.message_user(
+                request,
+                f"{name}: {count} ticket(s) had already been checked in. Those people are at "
+                "the venue; their bookings are cancelled like the others.",
+                level=messages.WARNING,
+            )
 
     def save_model(self, request, obj, form, change):
         editable = services.EDITABLE_FIELDS

@@ -1,3 +1,4 @@
+import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.models import Booking
 from bookings.services import booking_cancel_all
+from bookings.tickets.selectors import tickets_let_in
 from evently.exceptions import CapacityBelowTaken, EventCancelled, Invalid
 from events.models import Event
 from events.seats import lock_event
@@ -17,6 +19,8 @@ from notifications.models import Notification
 from notifications.services import notify
 from waitlist.models import WaitlistEntry
 from waitlist.services import waitlist_cancel_all, waitlist_serve
+
+logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = {"name", "description", "venue", "event_time", "total_capacity", "price"}
 
@@ -124,19 +128,29 @@ def event_delete(*, event_id, actor: User) -> str:
 
 
 def event_cancel(*, event_id, actor: User) -> Event:
-    """Cancel an event, keeping every record (the admin's "cancel event")."""
+    """Cancel an event, keeping every record (the admin's "cancel event"). The event comes
+    back with `tickets_inside`: how many of its tickets had been checked in (people already
+    at the venue), for the staff member who cancelled it."""
     with transaction.atomic():
         event = lock_event(event_id)
-        _cancel_locked(event)
+        event.tickets_inside = _cancel_locked(event)
     return event
 
 
-def _cancel_locked(event: Event) -> None:
-    """Each confirmed booking and active waitlist entry is cancelled, all seats return, and
-    each person is notified once. Cancelling a cancelled event changes nothing."""
+def _cancel_locked(event: Event) -> int:
+    """Each confirmed booking and active waitlist entry is cancelled (their tickets void), all
+    seats return, and each person is notified once, checked in or not. Returns how many
+    tickets had been checked in. Cancelling a cancelled event changes nothing."""
     if event.status == Event.Status.CANCELLED:
-        return
+        return 0
     bookings = booking_cancel_all(event=event)
+    # Counted with the bookings locked: no check-in of them can still be on its way.
+    inside = tickets_let_in(event_id=event.pk)
+    if inside:
+        logger.warning(
+            "event cancelled with people inside",
+            extra={"event_id": str(event.pk), "tickets_checked_in": inside},
+        )
     entries = waitlist_cancel_all(event=event)
     event.status = Event.Status.CANCELLED
     event.save(update_fields=["status", "updated_at"])
@@ -149,3 +163,4 @@ def _cancel_locked(event: Event) -> None:
         message=f"{event.name} on {event.event_time:%Y-%m-%d %H:%M} UTC is cancelled. "
         "Your bookings and waitlist places for it are cancelled.",
     )
+    return inside

@@ -6,7 +6,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.tokens import tokens_for
-from tests.factories import AdminFactory, UserFactory
+from tests.factories import AdminFactory, ScannerFactory, UserFactory
 
 
 def pytest_report_header(config):
@@ -61,6 +61,11 @@ def admin_user(db):
     return AdminFactory(name="Ada Admin", email="ada@example.com")
 
 
+@pytest.fixture
+def scanner_user(db):
+    return ScannerFactory(name="Sam Scanner", email="sam@example.com")
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:
@@ -86,3 +91,8 @@ def other_api(other_user):
 @pytest.fixture
 def admin_api(admin_user):
     return client_for(admin_user)
+
+
+@pytest.fixture
+def scanner_api(scanner_user):
+    return client_for(scanner_user)

@@ -33,6 +33,10 @@ class AdminFactory(UserFactory):
     role = User.Role.ADMIN
 
 
+class ScannerFactory(UserFactory):
+    role = User.Role.SCANNER
+
+
 class EventFactory(DjangoModelFactory):
     class Meta:
         model = Event

@@ -36,7 +36,7 @@ from schemathesis.core.parameters import ParameterLocation
 from accounts.tokens import tokens_for
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
-from bookings.tickets.codes import TicketRef, ticket_id
+from bookings.tickets.codes import TicketRef, ticket_code, ticket_id
 from events.services import event_cancel
 from notifications.models import Notification
 from tests.factories import AdminFactory, EventFactory, UserFactory
@@ -114,7 +114,7 @@ schema.app = WSGIHandler()
 # object are pointed at a real one instead of a random UUID (see `_point_at_real_objects`).
 REAL_IDS: dict[str, list[str]] = {}
 _ID_KINDS = [
-    (re.compile(r"^/api/(admin/)?events/\{id\}"), "events"),
+    (re.compile(r"^/api/(admin/|checkin/)?events/\{id\}"), "events"),
     (re.compile(r"^/api/bookings/\{id\}"), "bookings"),
     (re.compile(r"^/api/tickets/\{id\}"), "tickets"),
     (re.compile(r"^/api/waitlist/\{id\}"), "waitlist"),
@@ -141,6 +141,19 @@ def _real_id(value, kind: str, case) -> str:
     return value if number % 2 else ids[(number // 2) % len(ids)]
 
 
+def _real_code(value, case) -> str:
+    """A seeded ticket's code instead of a generated one for about half of the cases, so the
+    door is tried with codes that name tickets (valid, void, already in) as well as with
+    strings that name none."""
+    codes = REAL_IDS.get("codes")
+    if not isinstance(value, str) or not codes:
+        return value
+    parts = [case.method, case.query, case.body]
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    return value if number % 2 else codes[(number // 2) % len(codes)]
+
+
 def _point_at_real_objects(case) -> None:
     path = case.operation.path
     kind = next((k for pattern, k in _ID_KINDS if pattern.match(path)), None)
@@ -148,8 +161,12 @@ def _point_at_real_objects(case) -> None:
         real = _real_id(case.path_parameters["id"], kind, case)
         case.path_parameters = {**case.path_parameters, "id": real}
     body = case.body
-    if path == "/api/bookings/" and isinstance(body, dict) and "event_id" in body:
-        case.body = {**body, "event_id": _real_id(body["event_id"], "events", case)}
+    if path in ("/api/bookings/", "/api/checkin/") and isinstance(body, dict):
+        if "event_id" in body:
+            body = {**body, "event_id": _real_id(body["event_id"], "events", case)}
+        if "code" in body:
+            body = {**body, "code": _real_code(body["code"], case)}
+        case.body = body
 
 
 @schema.hook
@@ -232,16 +249,14 @@ def seeded(db):
     past = EventFactory(name="Last Year", event_time=timezone.now() - timedelta(days=30))
 
     assert WaitlistEntry.objects.filter(user=ann, status=WaitlistEntry.Status.OFFERED).exists()
+    refs = [TicketRef(b.pk, i) for b in Booking.objects.all() for i in range(b.quantity)]
     REAL_IDS.update(
         events=[str(e.pk) for e in (open_event, sold_out, full, cancelled, past)],
         bookings=[str(pk) for pk in Booking.objects.values_list("pk", flat=True)],
         waitlist=[str(pk) for pk in WaitlistEntry.objects.values_list("pk", flat=True)],
         notifications=[str(pk) for pk in Notification.objects.values_list("pk", flat=True)],
-        tickets=[
-            str(ticket_id(TicketRef(booking.pk, index)))
-            for booking in Booking.objects.all()
-            for index in range(booking.quantity)
-        ],
+        tickets=[str(ticket_id(ref)) for ref in refs],
+        codes=[ticket_code(ref) for ref in refs],
     )
     yield {"user": ann, "admin": admin}
     REAL_IDS.clear()

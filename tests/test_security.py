@@ -28,7 +28,7 @@ from rest_framework.test import APIClient
 from accounts.tokens import tokens_for
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
-from bookings.tickets.codes import TicketRef, ticket_id
+from bookings.tickets.codes import TicketRef, ticket_code, ticket_id
 from evently.logging import JsonFormatter
 from events.models import Event
 from notifications.models import Notification
@@ -46,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class World:
-    """`user` owns one of everything; `other_user` owns nothing; `admin_user` is staff."""
+    """`user` owns one of everything; `other_user` owns nothing; `admin_user` is staff;
+    `scanner_user` is door staff and owns nothing."""
 
     event: Event
     booking: Booking
@@ -57,6 +58,10 @@ class World:
     @property
     def ticket_id(self):
         return ticket_id(TicketRef(self.booking.pk, 0))
+
+    @property
+    def ticket_code(self):
+        return ticket_code(TicketRef(self.booking.pk, 0))
 
 
 @pytest.fixture
@@ -80,19 +85,22 @@ def event_body(**changes):
     return {**body, "price": "10.00", **changes}
 
 
-PERSONAS = ("anon", "user", "other", "admin")
-STAFF_ONLY = (401, 403, 403, 200)
-ANYONE = (200, 200, 200, 200)
-SIGNED_IN = (401, 200, 200, 200)
-OWNER_OR_ADMIN = (401, 200, 404, 200)  # someone else's id is a 404, never a 403
-# "METHOD /api/path": (statuses for anon, user, other, admin), request (path, JSON body).
+PERSONAS = ("anon", "user", "other", "admin", "scanner")
+STAFF_ONLY = (401, 403, 403, 200, 403)
+ANYONE = (200, 200, 200, 200, 200)
+SIGNED_IN = (401, 200, 200, 200, 200)
+OWNER_OR_ADMIN = (401, 200, 404, 200, 404)  # someone else's id is a 404, never a 403
+# Door staff: admins and scanners. A scanner is otherwise a signed-in person like `other`,
+# and gets 403 on every other staff route.
+DOOR_STAFF = (401, 403, 403, 200, 200)
+# "METHOD /api/path": (statuses for anon, user, other, admin, scanner), request (path, body).
 MATRIX = {
     "GET /api/health": (ANYONE, lambda w: ("/api/health", None)),
     "GET /api/schema": (ANYONE, lambda w: ("/api/schema", None)),
     "GET /api/docs": (ANYONE, lambda w: ("/api/docs", None)),
     "GET /api/redoc": (ANYONE, lambda w: ("/api/redoc", None)),
     "POST /api/auth/register": (
-        (201, 201, 201, 201),
+        (201, 201, 201, 201, 201),
         lambda w: (
             "/api/auth/register",
             {"name": "Neo", "email": "neo@example.com", "password": "a-long-secret-phrase"},
@@ -105,12 +113,12 @@ MATRIX = {
     "POST /api/auth/refresh": (ANYONE, lambda w: ("/api/auth/refresh", {"refresh": w.refresh})),
     # Only the owner of a refresh token may revoke it.
     "POST /api/auth/logout": (
-        (401, 204, 401, 401),
+        (401, 204, 401, 401, 401),
         lambda w: ("/api/auth/logout", {"refresh": w.refresh}),
     ),
     "GET /api/auth/me": (SIGNED_IN, lambda w: ("/api/auth/me", None)),
     "GET /api/events": (ANYONE, lambda w: ("/api/events", None)),
-    "POST /api/events": ((401, 403, 403, 201), lambda w: ("/api/events", event_body())),
+    "POST /api/events": ((401, 403, 403, 201, 403), lambda w: ("/api/events", event_body())),
     "GET /api/events/{id}": (ANYONE, lambda w: (f"/api/events/{w.event.pk}", None)),
     "PUT /api/events/{id}": (STAFF_ONLY, lambda w: (f"/api/events/{w.event.pk}", event_body())),
     "PATCH /api/events/{id}": (
@@ -118,11 +126,11 @@ MATRIX = {
         lambda w: (f"/api/events/{w.event.pk}", {"name": "Renamed"}),
     ),
     "DELETE /api/events/{id}": (
-        (401, 403, 403, 204),
+        (401, 403, 403, 204, 403),
         lambda w: (f"/api/events/{w.event.pk}", None),
     ),
     "POST /api/bookings": (
-        (401, 201, 201, 201),
+        (401, 201, 201, 201, 201),
         lambda w: ("/api/bookings", {"event_id": str(w.event.pk), "quantity": 1}),
     ),
     "GET /api/bookings/my": (SIGNED_IN, lambda w: ("/api/bookings/my", None)),
@@ -145,22 +153,30 @@ MATRIX = {
     ),
     # Naming who uses a ticket is for its owner alone; an admin gets 404 too.
     "PATCH /api/tickets/{id}": (
-        (401, 200, 404, 404),
+        (401, 200, 404, 404, 404),
         lambda w: (f"/api/tickets/{w.ticket_id}", {"attendee_name": "Cleo"}),
+    ),
+    "POST /api/checkin": (
+        DOOR_STAFF,
+        lambda w: ("/api/checkin", {"code": w.ticket_code, "event_id": str(w.event.pk)}),
+    ),
+    "GET /api/checkin/events/{id}": (
+        DOOR_STAFF,
+        lambda w: (f"/api/checkin/events/{w.event.pk}", None),
     ),
     "GET /api/waitlist/my": (SIGNED_IN, lambda w: ("/api/waitlist/my", None)),
     "GET /api/waitlist/{id}": (OWNER_OR_ADMIN, lambda w: (f"/api/waitlist/{w.offer.pk}", None)),
     # Acting on a waitlist entry is for its owner alone; an admin gets 404 too.
     "DELETE /api/waitlist/{id}": (
-        (401, 204, 404, 404),
+        (401, 204, 404, 404, 404),
         lambda w: (f"/api/waitlist/{w.offer.pk}", None),
     ),
     "POST /api/waitlist/{id}/accept": (
-        (401, 201, 404, 404),
+        (401, 201, 404, 404, 404),
         lambda w: (f"/api/waitlist/{w.offer.pk}/accept", None),
     ),
     "POST /api/waitlist/{id}/decline": (
-        (401, 200, 404, 404),
+        (401, 200, 404, 404, 404),
         lambda w: (f"/api/waitlist/{w.offer.pk}/decline", None),
     ),
     "GET /api/notifications": (SIGNED_IN, lambda w: ("/api/notifications", None)),
@@ -169,7 +185,7 @@ MATRIX = {
         lambda w: ("/api/notifications/read-all", None),
     ),
     "POST /api/notifications/{id}/read": (
-        (401, 200, 404, 404),
+        (401, 200, 404, 404, 404),
         lambda w: (f"/api/notifications/{w.notification.pk}/read", None),
     ),
     "GET /api/admin/events": (STAFF_ONLY, lambda w: ("/api/admin/events", None)),
@@ -231,12 +247,26 @@ def test_permission_matrix_covers_every_api_route():
     assert set(MATRIX) - operations == set(), "these MATRIX entries are not routes any more"
 
 
+def test_a_scanner_is_refused_every_staff_route_but_the_doors():
+    staff_routes = {
+        operation
+        for operation, (statuses, _) in MATRIX.items()
+        if statuses[PERSONAS.index("user")] == 403
+    }
+    door = {operation for operation in staff_routes if "/api/checkin" in operation}
+    assert door == {"POST /api/checkin", "GET /api/checkin/events/{id}"}
+    for operation in staff_routes:
+        scanner = MATRIX[operation][0][PERSONAS.index("scanner")]
+        assert scanner == (200 if operation in door else 403), operation
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("operation", sorted(MATRIX))
-def test_permission_matrix(operation, persona, world, user, other_user, admin_user):
+def test_permission_matrix(operation, persona, world, user, other_user, admin_user, scanner_user):
     statuses, build = MATRIX[operation]
     expected = statuses[PERSONAS.index(persona)]
-    caller = {"anon": None, "user": user, "other": other_user, "admin": admin_user}[persona]
+    callers = {"user": user, "other": other_user, "admin": admin_user, "scanner": scanner_user}
+    caller = callers.get(persona)
     client = client_for(caller) if caller else APIClient()
     method = operation.split()[0].lower()
     path, body = build(world)

@@ -5,7 +5,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from bookings.models import Booking, TicketAttendee, TicketCheckIn
@@ -13,6 +14,7 @@ from bookings.services import visible_bookings
 from bookings.tickets.codes import TicketRef, ref_from_ticket_id, ticket_code, ticket_id
 from evently.exceptions import NotFound
 from evently.lookups import get_or_not_found
+from events.models import Event
 
 VALID, CHECKED_IN, VOID = "valid", "checked_in", "void"
 TICKET_STATUSES = [(VALID, "Valid"), (CHECKED_IN, "Checked in"), (VOID, "Void")]
@@ -125,3 +127,44 @@ def ticket_get(*, ticket_id, user: User, owner_only: bool = False) -> Ticket:
     if ref.index >= booking.quantity:
         raise NotFound("No ticket with this id.")
     return Ticket(booking, ref.index, booking.ticket_attendee or "", booking.ticket_checked_in_at)
+
+
+def checked_in_tickets(event_ref="pk"):
+    """How many tickets of an event's confirmed bookings were let in, as a subquery on the
+    event named by `event_ref` (an OuterRef of an Event query). A checked-in booking cannot be
+    cancelled on its own, so only a cancelled event has check-ins this leaves out."""
+    counted = (
+        TicketCheckIn.objects.filter(
+            booking__event=OuterRef(event_ref), booking__status=Booking.Status.CONFIRMED
+        )
+        .order_by()
+        .values("booking__event")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def tickets_let_in(*, event_id) -> int:
+    """Every check-in of the event's bookings, whatever became of them since."""
+    return TicketCheckIn.objects.filter(booking__event_id=event_id).count()
+
+
+def door_counts(*, event_id) -> dict:
+    """The door's counter, in one query: confirmed tickets, those let in, those still to come."""
+    event = get_or_not_found(
+        Event.objects.annotate(checked_in=checked_in_tickets()),
+        pk=event_id,
+        message="No event with this id.",
+    )
+    return counts_of(event)
+
+
+def counts_of(event: Event) -> dict:
+    """`door_counts` of an event annotated with `checked_in_tickets()` as `checked_in`."""
+    return {
+        "event_id": event.pk,
+        "tickets": event.booked_seats,
+        "checked_in": event.checked_in,
+        "remaining": max(event.booked_seats - event.checked_in, 0),
+    }

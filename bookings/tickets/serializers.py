@@ -26,3 +26,49 @@ class TicketUpdateInputSerializer(StrictInputSerializer):
         required=False,
         help_text="Empty clears the name; left out, nothing changes.",
     )
+
+
+class CheckInInputSerializer(StrictInputSerializer):
+    code = serializers.CharField(
+        allow_blank=True,
+        help_text="The scanned code. One that is malformed, forged or of no booking is a 404 "
+        "`unknown_ticket`, not a 400.",
+    )
+    event_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The door's event: a ticket of any other event is a 409 `wrong_event`.",
+    )
+
+
+class CheckInEventSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class CheckInHolderSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The named attendee, else the person who booked.")
+
+
+class CheckInResultSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=["checked_in"])
+    ticket = TicketSerializer()
+    event = CheckInEventSerializer()
+    holder = CheckInHolderSerializer()
+
+    @staticmethod
+    def of(ticket) -> dict:
+        event = ticket.booking.event
+        return {
+            "result": "checked_in",
+            "ticket": ticket,
+            "event": {"id": event.pk, "name": event.name},
+            "holder": {"name": ticket.holder_name},
+        }
+
+
+class DoorCountsSerializer(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    tickets = serializers.IntegerField(help_text="Confirmed tickets: the people expected.")
+    checked_in = serializers.IntegerField(help_text="Of those, let in.")
+    remaining = serializers.IntegerField(help_text="Still to come.")

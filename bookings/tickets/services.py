@@ -1,19 +1,91 @@
-"""Writes about tickets: naming who will use one.
+"""Writes about tickets: letting one in at the door, naming who will use it.
 
 Issuing tickets is not here: a booking's tickets exist as soon as it is confirmed (see
 `bookings.tickets.codes`), and they are void as soon as it is cancelled, in the cancel's own
 transaction, since a ticket's status is read from its booking.
 """
 
+import logging
+import uuid
 from dataclasses import replace
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from bookings.models import Booking, TicketAttendee
-from bookings.tickets.selectors import Ticket, ticket_get
-from evently.exceptions import AlreadyCheckedIn, EventStarted, TicketVoid
+from bookings.models import Booking, TicketAttendee, TicketCheckIn
+from bookings.tickets.codes import TicketRef
+from bookings.tickets.selectors import Ticket, ticket_get, with_ticket_state
+from evently.exceptions import (
+    AlreadyCheckedIn,
+    EventStarted,
+    TicketVoid,
+    UnknownTicket,
+    WrongEvent,
+)
+from events.models import Event
+
+logger = logging.getLogger(__name__)
+
+
+def _locked_booking(ref: TicketRef) -> Booking | None:
+    """The ticket's booking with its event, its user and the ticket's attendee, its row locked
+    for the rest of the transaction (FOR UPDATE OF the booking alone).
+
+    The lock is what keeps a cancel and a check-in of the same booking from both succeeding:
+    `booking_cancel` and an event's cancel lock the booking too (after the event) and then
+    look for check-ins, so whichever comes second sees what the first committed. The event
+    row is not locked: bookings and staff edits never wait on the door.
+    """
+    bookings = Booking.objects.select_related("event", "user").select_for_update(of=("self",))
+    return with_ticket_state(bookings, ref.index).filter(pk=ref.booking_id).first()
+
+
+def _record_check_in(booking: Booking, index: int, actor: User) -> TicketCheckIn:
+    # The unique constraint bookings_ticketcheckin_once refuses a second row for the ticket,
+    # whichever scanner, worker or machine inserts it: that, not a read before the insert, is
+    # what lets a ticket in exactly once.
+    return TicketCheckIn.objects.create(booking=booking, index=index, checked_in_by=actor)
+
+
+def ticket_check_in(*, ref: TicketRef | None, event_id=None, actor: User) -> Ticket:
+    """Let a ticket in, once. Refusals, in this order: no such ticket (`ref` None: an unknown,
+    malformed or forged code), a ticket of another event than `event_id` (when given), a void
+    ticket, a ticket already let in (with the time it was).
+
+    Two statements when it succeeds: the locked read and the insert; nothing is read first to
+    see whether the ticket is in already, the insert finds out.
+    """
+    if ref is None:
+        raise UnknownTicket()
+    try:
+        with transaction.atomic():
+            booking = _locked_booking(ref)
+            if booking is None or ref.index >= booking.quantity:
+                raise UnknownTicket()
+            event = booking.event
+            if event_id is not None and uuid.UUID(str(event_id)) != booking.event_id:
+                raise WrongEvent(
+                    f"This ticket is for {event.name} on {event.event_time:%Y-%m-%d %H:%M} UTC.",
+                    ticket_event={"id": event.pk, "name": event.name},
+                )
+            if booking.status == Booking.Status.CANCELLED or event.status == Event.Status.CANCELLED:
+                raise TicketVoid()
+            check_in = _record_check_in(booking, ref.index, actor)
+    except IntegrityError:
+        first = TicketCheckIn.objects.filter(booking_id=ref.booking_id, index=ref.index).first()
+        if first is None:
+            raise  # another constraint: a bug, not a second scan
+        raise AlreadyCheckedIn(
+            f"This ticket was checked in at {first.checked_in_at:%H:%M:%S} UTC.",
+            checked_in_at=first.checked_in_at,
+            holder={"name": booking.ticket_attendee or booking.user.name},
+        ) from None
+    logger.info(
+        "ticket checked in",
+        extra={"booking_id": str(booking.pk), "ticket": ref.index, "event_id": str(event.pk)},
+    )
+    return Ticket(booking, ref.index, booking.ticket_attendee or "", check_in.checked_in_at)
 
 
 def ticket_name_attendee(*, ticket_id, user: User, attendee_name: str) -> Ticket:

@@ -5,15 +5,25 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from bookings.tickets import selectors, services
+from bookings.tickets.codes import ref_from_code
 from bookings.tickets.qr import qr_svg
-from bookings.tickets.serializers import TicketSerializer, TicketUpdateInputSerializer
+from bookings.tickets.serializers import (
+    CheckInInputSerializer,
+    CheckInResultSerializer,
+    DoorCountsSerializer,
+    TicketSerializer,
+    TicketUpdateInputSerializer,
+)
+from evently.permissions import IsDoorStaff
 from evently.schema import problems
 
 TICKET_ID = OpenApiParameter(
     "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The ticket's `id`."
 )
+EVENT_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
 class _ImageOrProblem(DefaultContentNegotiation):
@@ -71,3 +81,42 @@ class TicketViewSet(viewsets.GenericViewSet):
         return HttpResponse(
             svg, content_type="image/svg+xml", headers={"Cache-Control": "private, no-store"}
         )
+
+
+class CheckInView(APIView):
+    permission_classes = [IsDoorStaff]
+
+    @extend_schema(
+        tags=["checkin"],
+        operation_id="checkin_create",
+        request=CheckInInputSerializer,
+        responses={200: CheckInResultSerializer, **problems(400, 401, 403, 404, 409)},
+        description="Let a scanned ticket in (admin or scanner), exactly once whatever the "
+        "number of scanners. Refusals: 404 `unknown_ticket` (unknown or malformed code), 409 "
+        "`wrong_event` (with `ticket_event`), `ticket_void`, `already_checked_in` (with "
+        "`checked_in_at`).",
+    )
+    def post(self, request):
+        data = CheckInInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket = services.ticket_check_in(
+            ref=ref_from_code(data.validated_data["code"]),
+            event_id=data.validated_data.get("event_id"),
+            actor=request.user,
+        )
+        return Response(CheckInResultSerializer(CheckInResultSerializer.of(ticket)).data)
+
+
+class CheckInEventView(APIView):
+    permission_classes = [IsDoorStaff]
+
+    @extend_schema(
+        tags=["checkin"],
+        operation_id="checkin_event",
+        parameters=[EVENT_ID],
+        responses={200: DoorCountsSerializer, **problems(401, 403, 404)},
+        description="The door's counter (admin or scanner): confirmed tickets, checked in, "
+        "still to come.",
+    )
+    def get(self, request, pk=None):
+        return Response(DoorCountsSerializer(selectors.door_counts(event_id=pk)).data)
