@@ -74,8 +74,8 @@ class User(AbstractBaseUser):
     Emails are stored normalised (see `normalize_email_address`), so the plain unique index
     refuses look-alike and differently cased forms of an address.
 
-    `scanner` is door staff: the check-in routes and nothing else of staff's (`is_staff`
-    stays false for it).
+    `scanner` is door staff: the check-in routes and the admin site's check-in desk, and
+    nothing else of staff's (`is_staff` stays false for it).
 
     `role` is the one source of truth for staff rights: `is_staff`, `is_superuser` and the
     permission checks the Django admin makes are all derived from it.
@@ -117,7 +117,8 @@ class User(AbstractBaseUser):
 
     @property
     def is_door_staff(self) -> bool:
-        """Role admin or scanner: may check tickets in (the API's check-in routes)."""
+        """Role admin or scanner: may check tickets in (the API's check-in routes, the admin
+        site's check-in desk)."""
         return self.role in (self.Role.ADMIN, self.Role.SCANNER)
 
     @property

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from analytics import admin_views
+from bookings.tickets import desk
 from evently import views
 from evently.routing import route
 
@@ -28,6 +29,7 @@ urlpatterns = [
         admin.site.admin_view(admin_views.dashboard),
         name="admin-dashboard",
     ),
+    path("admin/checkin/", include(desk.urls())),
     path("admin/", admin.site.urls),
     path("api/", include(api)),
 ]

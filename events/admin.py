@@ -118,6 +118,7 @@ class EventAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "export_link",
+        "checkin_link",
     )
     fieldsets = (
         (None, {"fields": ("id", "name", "description", "venue", "event_time", "price")}),
@@ -139,6 +140,7 @@ class EventAdmin(admin.ModelAdmin):
                 "fields": (
                     "status",
                     "export_link",
+                    "checkin_link",
                     "created_by",
                     "created_at",
                     "updated_at",
@@ -159,6 +161,13 @@ class EventAdmin(admin.ModelAdmin):
             return "-"
         url = reverse("admin:events_event_bookings_csv", args=[event.pk])
         return format_html('<a href="{}">Download</a>', url)
+
+    @admin.display(description="Check-in desk")
+    def checkin_link(self, event: Event) -> str:
+        if not event.pk:
+            return "-"
+        url = reverse("admin-checkin-desk", args=[event.pk])
+        return format_html('<a href="{}">Open the door\'s desk</a>', url)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status == Event.Status.CANCELLED:

@@ -46,6 +46,14 @@ if [ ! -x /usr/sbin/nginx ] && [ "$(id -u)" = 0 ]; then
     || echo "Could not install nginx: tests/test_proxy.py will not run." >&2
 fi
 
+# tests/test_checkin_desk_browser.py drives Debian's headless Chromium with its chromedriver:
+# installed the same way; without them that test skips, or fails under CI.
+if { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; } \
+    && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
+    || echo "Could not install chromium: tests/test_checkin_desk_browser.py will not run." >&2
+fi
+
 # A test run never needs the production guard; the suite checks it in a subprocess.
 export DEBUG="${DEBUG:-false}" SECRET_KEY="${SECRET_KEY:-test-secret-key-not-for-production}"
 exec "$BIN/pytest" "$@"

@@ -10,5 +10,5 @@ cancelled, void; a check-in row, checked in; otherwise valid.
 - `codes`: ticket ids and signed codes, pure functions of the booking and the index.
 - `selectors`: tickets as the owner and the door see them, counts and searches.
 - `services`: the check-in and naming the attendee.
-- `serializers`, `views`: the API.
+- `serializers`, `views`: the API; `desk`: the check-in desk of the Django admin.
 """

@@ -3,10 +3,11 @@ record something about a ticket (an attendee's name, a check-in)."""
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Booking, TicketAttendee, TicketCheckIn
@@ -168,3 +169,57 @@ def counts_of(event: Event) -> dict:
         "checked_in": event.checked_in,
         "remaining": max(event.booked_seats - event.checked_in, 0),
     }
+
+
+def recent_check_ins(*, event_id, limit: int = 8) -> list[dict]:
+    """The latest tickets let in at any door of the event, newest first, in one query."""
+    attendee = TicketAttendee.objects.filter(booking=OuterRef("booking"), index=OuterRef("index"))
+    rows = (
+        TicketCheckIn.objects.filter(booking__event_id=event_id)
+        .annotate(attendee=Subquery(attendee.values("name")[:1]))
+        .select_related("booking__user")
+        .order_by("-checked_in_at", "-id")[:limit]
+    )
+    return [
+        {
+            "ticket_id": ticket_id(TicketRef(row.booking_id, row.index)),
+            "holder": row.attendee or row.booking.user.name,
+            "number": row.index + 1,
+            "quantity": row.booking.quantity,
+            "checked_in_at": row.checked_in_at,
+        }
+        for row in rows
+    ]
+
+
+def desk_search(*, event_id, query: str, limit: int = 10) -> list[Ticket]:
+    """Tickets of the event whose holder's name or e-mail, or attendee's name, contains
+    `query`: for people at the desk without their phone. Three queries; at most `limit`
+    bookings, confirmed ones first."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    named = TicketAttendee.objects.filter(booking=OuterRef("pk"), name__icontains=query)
+    bookings = list(
+        Booking.objects.filter(event_id=event_id)
+        .filter(Q(user__name__icontains=query) | Q(user__email__icontains=query) | Exists(named))
+        .select_related("event", "user")
+        .order_by("-status", "user__name", "booking_time", "id")[:limit]  # confirmed first
+    )
+    tickets = tickets_of(bookings)
+    return [ticket for booking in bookings for ticket in tickets[booking.pk]]
+
+
+def desk_events(*, now: datetime | None = None) -> QuerySet[Event]:
+    """The events a door works tonight: scheduled ones that started in the last 12 hours or
+    start in the next 24, soonest first, each with its door counts."""
+    now = now or timezone.now()
+    return (
+        Event.objects.filter(
+            status=Event.Status.SCHEDULED,
+            event_time__gte=now - timedelta(hours=12),
+            event_time__lte=now + timedelta(hours=24),
+        )
+        .annotate(checked_in=checked_in_tickets())
+        .order_by("event_time", "id")
+    )
