@@ -17,6 +17,7 @@ DEFAULT_DAYS, MIN_DAYS, MAX_DAYS = 30, 7, 366
 PERIOD_CHOICES = (7, 30, 90, 365)
 UPCOMING_LIMIT = 15
 TOP_LIMIT = 10
+PAST_LIMIT = 10
 METER_WIDTH = 180
 TOP_METER_WIDTH = 100
 CONVERSION_WIDTH = 440
@@ -59,6 +60,14 @@ def dashboard(request):
         if row["confirmed_tickets"]
     ]
 
+    attendance = selectors.past_attendance(limit=PAST_LIMIT)
+    for row in attendance["events"]:
+        row["meter"] = charts.stacked_bar(
+            [row["checked_in"], row["no_shows"]], width=TOP_METER_WIDTH
+        )
+        row["no_show_percent"] = charts.percent(row["no_shows"], row["confirmed_tickets"])
+    attendance["no_show_percent"] = charts.percent(attendance["no_shows"], attendance["tickets"])
+
     waitlist = selectors.waitlist_conversion()
     outcomes = [
         ("accepted", "Accepted", waitlist["accepted"]),
@@ -82,6 +91,7 @@ def dashboard(request):
         "meter_width": METER_WIDTH,
         "top_events": top_events,
         "top_meter_width": TOP_METER_WIDTH,
+        "attendance": attendance,
         "waitlist": waitlist,
         "conversion": [
             {"key": key, "label": label, "count": count, "segment": segment}

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from analytics.models import SalesDay
 from bookings.models import Booking
+from bookings.tickets.selectors import checked_in_tickets
 from evently.lookups import get_or_not_found
 from events.models import Event
 from waitlist.models import WaitlistEntry
@@ -60,8 +61,13 @@ def event_bookings(*, event_id, status: str | None = None) -> QuerySet[Booking]:
 
 def event_analytics(*, event_id) -> dict:
     """An event's figures from its own counters (kept exact by the seat ledger in the booking
-    transactions), so the cost does not grow with its bookings; the waitlist is counted."""
-    event = get_or_not_found(Event.objects.all(), pk=event_id, message="No event with this id.")
+    transactions), so the cost does not grow with its bookings; the waitlist is counted, and
+    the tickets let in at the door, in the same query as the event."""
+    event = get_or_not_found(
+        Event.objects.annotate(checked_in=checked_in_tickets()),
+        pk=event_id,
+        message="No event with this id.",
+    )
     waitlist = dict.fromkeys(WaitlistEntry.Status.values, 0)
     waitlist.update(
         WaitlistEntry.objects.filter(event=event)
@@ -82,6 +88,8 @@ def event_analytics(*, event_id) -> dict:
         "revenue": event.revenue,
         "utilization": _ratio(event.booked_seats, event.total_capacity),
         "cancellation_rate": _ratio(event.cancelled_bookings, all_bookings),
+        "checked_in_tickets": event.checked_in,
+        "check_in_rate": _ratio(event.checked_in, event.booked_seats),
         "waitlist": waitlist,
     }
 
@@ -191,3 +199,34 @@ def upcoming_utilization(*, limit: int = 15) -> list[dict]:
         .values("id", "name", "event_time", "total_capacity", "booked_seats", "held_seats")[:limit]
     )
     return [_event_figures(row, held_seats=row["held_seats"]) for row in rows]
+
+
+def past_attendance(*, limit: int = 10, now: datetime | None = None) -> dict:
+    """Who came to the latest past events that sold tickets, in one query: each event's
+    confirmed tickets, those let in at the door and the no-shows (confirmed, never checked
+    in), and the same added up over those events."""
+    now = now or timezone.now()
+    rows = list(
+        Event.objects.filter(status=Event.Status.SCHEDULED, event_time__lte=now, booked_seats__gt=0)
+        .annotate(checked_in=checked_in_tickets())
+        .order_by("-event_time", "id")
+        .values("id", "name", "event_time", "total_capacity", "booked_seats", "checked_in")[:limit]
+    )
+    events = [
+        _event_figures(
+            row,
+            checked_in=row["checked_in"],
+            no_shows=row["booked_seats"] - row["checked_in"],
+            no_show_rate=_ratio(row["booked_seats"] - row["checked_in"], row["booked_seats"]),
+        )
+        for row in rows
+    ]
+    tickets = sum(e["confirmed_tickets"] for e in events)
+    no_shows = sum(e["no_shows"] for e in events)
+    return {
+        "events": events,
+        "tickets": tickets,
+        "checked_in": tickets - no_shows,
+        "no_shows": no_shows,
+        "no_show_rate": _ratio(no_shows, tickets),
+    }

@@ -58,6 +58,10 @@ class EventAnalyticsSerializer(serializers.Serializer):
     revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
     utilization = serializers.FloatField(help_text="Confirmed tickets / capacity, 0..1.")
     cancellation_rate = serializers.FloatField(help_text="Cancelled / all bookings, 0..1.")
+    checked_in_tickets = serializers.IntegerField(help_text="Confirmed tickets let in at the door.")
+    check_in_rate = serializers.FloatField(
+        help_text="Checked in / confirmed tickets, 0..1 (0 when none)."
+    )
     waitlist = WaitlistCountsSerializer()
 
 

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
+from bookings.tickets.codes import TicketRef
+from bookings.tickets.services import ticket_check_in
 from tests.conftest import client_for
 from tests.factories import EventFactory, UserFactory
 from tests.problems import assert_problem
@@ -111,8 +113,39 @@ def test_event_analytics_figures(admin_api, sales):
         "revenue": "225.00",
         "utilization": 0.9,
         "cancellation_rate": 0.25,
+        "checked_in_tickets": 0,
+        "check_in_rate": 0.0,
         "waitlist": {"waiting": 1, "offered": 0, "accepted": 1, "expired": 0, "cancelled": 0},
     }
+
+
+def test_event_analytics_count_the_tickets_let_in(admin_api, admin_user):
+    event = EventFactory(total_capacity=20)
+    bookings = [
+        booking_create(event_id=event.pk, user=UserFactory(), quantity=q).booking for q in (4, 3, 2)
+    ]
+    for booking, index in ((bookings[0], 0), (bookings[0], 3), (bookings[1], 1)):
+        ticket_check_in(ref=TicketRef(booking.pk, index), actor=admin_user)
+    booking_cancel(booking_id=bookings[2].pk, actor=admin_user)
+    other = EventFactory()
+    ticket_check_in(
+        ref=TicketRef(
+            booking_create(event_id=other.pk, user=UserFactory(), quantity=1).booking.pk, 0
+        ),
+        actor=admin_user,
+    )
+    body = admin_api.get(f"/api/admin/events/{event.pk}/analytics").json()
+    assert (body["confirmed_tickets"], body["checked_in_tickets"]) == (7, 3)
+    assert body["check_in_rate"] == round(3 / 7, 4)
+
+
+def test_event_analytics_query_count_is_fixed(admin_user, sales, django_assert_num_queries):
+    event, _ = sales
+    api = client_for(admin_user)
+    # As before check-ins were counted: 1 the caller's account, 2 the event with its tickets
+    # let in (a subquery), 3 its waitlist entries by status.
+    with django_assert_num_queries(3):
+        assert api.get(f"/api/admin/events/{event.pk}/analytics").status_code == 200
 
 
 def test_event_analytics_of_an_empty_event(admin_api):

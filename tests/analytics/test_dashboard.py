@@ -7,7 +7,10 @@ from django.utils import timezone
 
 from analytics import charts, selectors
 from bookings.services import booking_cancel, booking_create
+from bookings.tickets.codes import TicketRef
+from bookings.tickets.services import ticket_check_in
 from events.models import Event
+from events.services import event_cancel
 from tests.factories import AdminFactory, EventFactory, UserFactory
 from waitlist.services import (
     waitlist_entry_leave,
@@ -88,7 +91,8 @@ def test_dashboard_shows_the_period_figures_for_staff(staff, sales):
     assert "235.00" in html
     assert "Gala" in html and "Small" in html
     assert reverse("admin:events_event_change", args=[gala.pk]) in html
-    assert "No data yet" not in html
+    # Every card has figures but attendance: none of these events is over yet.
+    assert html.count("No data yet") == 1 and "no past event sold tickets" in html
     # The admin chrome is there: the page is part of the admin site.
     assert "Django administration" in html and "Analytics dashboard" in html
     # Top events, most tickets first; Gala is 9 of 10 sold.
@@ -109,8 +113,9 @@ def test_empty_database_shows_no_data_yet_instead_of_charts(staff):
     response = staff.get(URL)
     assert response.status_code == 200
     html = response.content.decode()
-    # Daily bookings, daily revenue, utilization, waitlist conversion and top events.
-    assert html.count("No data yet") == 5
+    # Daily bookings, daily revenue, utilization, waitlist conversion, top events and the
+    # attendance of past events.
+    assert html.count("No data yet") == 6
     for chart in ('class="ad-chart"', 'class="ad-meter"', 'class="ad-stack"'):
         assert chart not in html
 
@@ -159,8 +164,9 @@ def test_dashboard_query_count_is_fixed(
 ):
     EventFactory.create_batch(extra_events)
     # 1 session, 2 user; 3 the period's day totals (sales_overview); 4 upcoming events with
-    # their counters; 5 popular events; 6 waitlist offers by outcome.
-    with django_assert_num_queries(6):
+    # their counters; 5 popular events; 6 past events with their check-ins (attendance);
+    # 7 waitlist offers by outcome.
+    with django_assert_num_queries(7):
         assert staff.get(URL).status_code == 200
 
 
@@ -279,3 +285,56 @@ def test_stacked_bar_lays_shares_end_to_end():
 
 def test_percent_rounds_and_survives_zero():
     assert (charts.percent(1, 3), charts.percent(2, 3), charts.percent(5, 0)) == (33, 67, 0)
+
+
+# --- Attendance ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def past_nights(db):
+    """Two past events: "Last Week" sold 4 tickets and 3 were let in; "Yesterday" sold 5 and 1
+    came. A past event with no sale and a cancelled one are left out; a future one too."""
+    admin = AdminFactory()
+    figures = {}
+    for name, days, sold, came in (("Last Week", 7, 4, 3), ("Yesterday", 1, 5, 1)):
+        event = EventFactory(name=name, total_capacity=10)
+        booking = booking_create(event_id=event.pk, user=UserFactory(), quantity=sold).booking
+        for index in range(came):
+            ticket_check_in(ref=TicketRef(booking.pk, index), actor=admin)
+        Event.objects.filter(pk=event.pk).update(event_time=timezone.now() - timedelta(days=days))
+        figures[name] = event
+    EventFactory(name="Nobody Came", event_time=timezone.now() - timedelta(days=2))
+    called_off = EventFactory(name="Called Off", total_capacity=5)
+    booking_create(event_id=called_off.pk, user=UserFactory(), quantity=2)
+    event_cancel(event_id=called_off.pk, actor=admin)
+    Event.objects.filter(pk=called_off.pk).update(event_time=timezone.now() - timedelta(days=3))
+    booking_create(event_id=EventFactory(name="Upcoming").pk, user=UserFactory(), quantity=2)
+    return figures
+
+
+def test_past_attendance_counts_the_no_shows_newest_first(past_nights):
+    attendance = selectors.past_attendance()
+    rows = [
+        (e["name"], e["confirmed_tickets"], e["checked_in"], e["no_shows"], e["no_show_rate"])
+        for e in attendance["events"]
+    ]
+    assert rows == [("Yesterday", 5, 1, 4, 0.8), ("Last Week", 4, 3, 1, 0.25)]
+    assert {k: v for k, v in attendance.items() if k != "events"} == {
+        "tickets": 9,
+        "checked_in": 4,
+        "no_shows": 5,
+        "no_show_rate": round(5 / 9, 4),
+    }
+    assert len(selectors.past_attendance(limit=1)["events"]) == 1
+
+
+def test_the_dashboard_shows_the_no_shows_of_past_events(staff, past_nights):
+    html = staff.get(URL).content.decode()
+    assert "Attendance at the last 2 past events" in html
+    assert "<strong>56%</strong> no-shows" in html  # 5 of 9
+    assert "80% no-shows" in html and "25% no-shows" in html
+    assert "Called Off" not in html and "Nobody Came" not in html
+
+
+def test_the_dashboard_says_when_no_past_event_sold_tickets(staff):
+    assert "no past event sold tickets" in staff.get(URL).content.decode()
