@@ -12,16 +12,27 @@ trip). The price of a fixed window: a client can spend one window's budget at it
 and the next one's at the start of the next.
 """
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling
 from rest_framework.settings import api_settings
+
+
+def _redis_client(cache: RedisCache):
+    """One client per cache backend (backends are per thread): Django's builds a new
+    `redis.Redis`, with its table of a few hundred response callbacks, on every call, which
+    cost more CPU than the round trip itself. The client shares the backend's pool."""
+    client = getattr(cache, "_throttle_client", None)
+    if client is None:
+        client = cache._throttle_client = cache._cache.get_client(write=True)
+    return client
 
 
 def _increment(cache, key: str, timeout: int) -> int:
     """Add one to the counter `key` (created, expiring in `timeout` seconds, if missing)."""
     if isinstance(cache, RedisCache):
         key = cache.make_and_validate_key(key)
-        pipe = cache._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipe = _redis_client(cache).pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, timeout, nx=True)
         return pipe.execute()[0]
@@ -35,6 +46,12 @@ def _increment(cache, key: str, timeout: int) -> int:
 
 
 class _CountedWindow:
+    @property
+    def cache(self):
+        # The backend itself: DRF's `default_cache` is a proxy, which `isinstance` does not
+        # see through, so the Redis path above would never be taken.
+        return caches[DEFAULT_CACHE_ALIAS]
+
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 

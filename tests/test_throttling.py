@@ -90,3 +90,20 @@ def test_a_rate_switched_off_counts_nothing(settings, redis_cache):
     }
     assert attempts(5, "10.7.7.7") == [True] * 5
     assert redis_cache._cache.get_client(write=True).keys(f"{redis_cache.key_prefix}*") == []
+
+
+def test_a_request_costs_one_redis_round_trip(login_rate, redis_cache, monkeypatch):
+    # A spy on the real connection: every command batch sent to Redis is counted and sent.
+    sent = []
+    real_send = redis.connection.Connection.send_packed_command
+
+    def send_packed_command(connection, command, check_health=True):
+        sent.append(command)
+        return real_send(connection, command, check_health)
+
+    request = RequestFactory().post("/api/auth/login", REMOTE_ADDR="10.6.6.6")
+    assert LoginRateThrottle().allow_request(request, None)  # opens the pooled connection
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", send_packed_command)
+    assert LoginRateThrottle().allow_request(request, None)
+    assert LoginRateThrottle().allow_request(request, None)
+    assert len(sent) == 2  # INCR and EXPIRE NX pipelined: one batch per request
