@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from analytics import ledger as sales
+from bookings import statements
 from bookings.models import MAX_TICKETS_PER_PERSON, Booking
 from evently import locks
 from evently.exceptions import (
@@ -20,10 +21,11 @@ from evently.exceptions import (
 )
 from evently.lookups import get_or_not_found
 from events.models import Event
-from events.seats import lock_event, move_seats, take_free_seats
+from events.seats import lock_event, move_seats, take_seats_in_memory
+from notifications.delivery import deliver_after_commit
 from notifications.models import Notification
 from notifications.services import notify
-from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
+from waitlist.models import WaitlistEntry
 from waitlist.services import event_is_open, waitlist_join, waitlist_serve
 
 logger = logging.getLogger(__name__)
@@ -51,42 +53,14 @@ def lock_buyer(user: User) -> None:
     locks.lock(f"buyer:{user.pk}")
 
 
-def _claims_sql() -> str:
-    event_columns = ", ".join(f'e."{f.column}"' for f in Event._meta.concrete_fields)
-    active = ", ".join(["%s"] * len(ACTIVE_STATUSES))
-    return (
-        f"SELECT {event_columns}, "
-        f'COALESCE((SELECT SUM(b."quantity") FROM "{Booking._meta.db_table}" b '
-        'WHERE b."event_id" = e."id" AND b."user_id" = %s AND b."status" = %s), 0) '
-        'AS "tickets_held", '
-        f'COALESCE((SELECT SUM(w."quantity") FROM "{WaitlistEntry._meta.db_table}" w '
-        f'WHERE w."event_id" = e."id" AND w."user_id" = %s AND w."status" IN ({active})), 0) '
-        'AS "tickets_pending", '
-        f'EXISTS (SELECT 1 FROM "{User._meta.db_table}" u '
-        'WHERE u."id" = %s AND u."is_active") AS "account_active" '
-        f'FROM "{Event._meta.db_table}" e WHERE e."id" = %s'
-    )
-
-
-_CLAIMS_SQL = _claims_sql()
-
-
 def _event_with_claims(event_id, user: User) -> Event | None:
-    """The event (unlocked) with what `user` holds of it, in one query: `tickets_held`
-    (confirmed tickets), `tickets_pending` (seats on the waitlist) and `account_active` (the
-    account still exists and is enabled: the booking route takes the caller from the token
-    alone). None if there is no such event.
-
-    On the path of every booking, so it is SQL written once rather than an ORM query with two
-    correlated subqueries, which took a third of a booking's CPU time to build."""
+    """The event (unlocked) with what `user` holds of it and whether their account is live
+    (see `statements.event_claims`); None if there is no such event or the id is malformed."""
     try:
         event_pk = uuid.UUID(str(event_id))
     except ValueError:
         return None
-    user_pk = User._meta.pk.get_db_prep_value(user.pk, connection)
-    event_pk = Event._meta.pk.get_db_prep_value(event_pk, connection)
-    params = [user_pk, Booking.Status.CONFIRMED, user_pk, *ACTIVE_STATUSES, user_pk, event_pk]
-    return next(iter(Event.objects.raw(_CLAIMS_SQL, params)), None)
+    return statements.event_claims(event_pk, user.pk)
 
 
 def _ensure_within_ticket_limit(event: Event, quantity: int, *, count_waitlist: bool) -> None:
@@ -104,20 +78,21 @@ def _ensure_within_ticket_limit(event: Event, quantity: int, *, count_waitlist: 
         )
 
 
+def _confirmation(event: Event, quantity: int, amount: Decimal) -> dict:
+    return {
+        "type": Notification.Type.BOOKING_CONFIRMED,
+        "title": f"Booking confirmed: {event.name}",
+        "message": f"{quantity} ticket(s) for {event.name} on "
+        f"{event.event_time:%Y-%m-%d %H:%M} UTC at {event.venue}. Total {amount}.",
+    }
+
+
 def _record_booking(*, event: Event, user: User, quantity: int) -> Booking:
     """Write a confirmed booking and its notification; the caller moves the seats and records
     the sale."""
-    booking = Booking.objects.create(
-        event=event, user=user, quantity=quantity, total_amount=event.price * quantity
-    )
-    notify(
-        user_ids=[user.pk],
-        event=event,
-        type=Notification.Type.BOOKING_CONFIRMED,
-        title=f"Booking confirmed: {event.name}",
-        message=f"{quantity} ticket(s) for {event.name} on {event.event_time:%Y-%m-%d %H:%M} "
-        f"UTC at {event.venue}. Total {booking.total_amount}.",
-    )
+    amount = event.price * quantity
+    booking = Booking.objects.create(event=event, user=user, quantity=quantity, total_amount=amount)
+    notify(user_ids=[user.pk], event=event, **_confirmation(event, quantity, amount))
     return booking
 
 
@@ -137,44 +112,57 @@ def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool)
     return booking
 
 
-class _EventChanged(Exception):
-    """The event changed between reading it and taking its seats: start over, locked."""
-
-
-def _take_seats_and_record_sale(event: Event, booking: Booking, now) -> bool:
-    """Take the booking's seats if the event is still as read, and add it to the day's sales.
-
-    On PostgreSQL in one statement (the sales upsert reads the seat UPDATE's returned row), so
-    the event row stays locked for that statement and the commit only. SQLite runs one writer
-    at a time anyway, and takes the two statements.
-    """
-    if connection.vendor == "postgresql":
-        sale = sales.booking_sale_sql(booking, source="taken")
-        return take_free_seats(event, booking.quantity, now, then=sale)
-    if not take_free_seats(event, booking.quantity, now):
-        return False
-    sales.record_booking(booking, converted=False)
-    return True
-
-
 def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome | None:
-    """The common booking, with the event row locked only from its last statement to the commit.
+    """The common booking: three statements, the event row locked by the last one only.
 
-    The event and the person's tickets are read without locking the event (the buyer's lock
-    makes the ticket count exact); the booking and its notification are written; then one
-    statement takes the seats under the row lock if the event is still as read and adds the
-    day's sales, and the transaction commits. None: the event is missing, closed or short of
-    seats, so the caller answers under the lock; nothing was written.
+    The event and the person's tickets are read without locking the event (the buyer's lock,
+    taken before, makes the ticket count exact); then one statement takes the seats under the
+    row lock if the event is still as read, and writes the booking, its notification and the
+    day's sales (`statements.book_free_seats`); the transaction commits. None: the event is
+    missing, closed, short of seats or changed since it was read, so the caller answers under
+    the lock; nothing was written. PostgreSQL only: SQLite, one writer at a time anyway,
+    always takes the locked path.
     """
+    if connection.vendor != "postgresql":
+        return None
     event = _event_with_claims(event_id, user)
     if event is not None and not event.account_active:
         raise AccountClosed()
     if event is None or not event_is_open(event, now) or event.available_seats < quantity:
         return None
     _ensure_within_ticket_limit(event, quantity, count_waitlist=True)
-    booking = _record_booking(event=event, user=user, quantity=quantity)
-    if not _take_seats_and_record_sale(event, booking, now):
-        raise _EventChanged()  # rolls back the booking and its notification
+    amount = event.price * quantity
+    booking = Booking(
+        id=uuid.uuid4(),
+        event=event,
+        user=user,
+        quantity=quantity,
+        total_amount=amount,
+        status=Booking.Status.CONFIRMED,
+        booking_time=now,
+        created_at=now,
+        updated_at=now,
+    )
+    notification_id = uuid.uuid4()
+    written = statements.book_free_seats(
+        event=event,
+        booking={f.attname: getattr(booking, f.attname) for f in Booking._meta.concrete_fields},
+        notification={
+            "id": notification_id,
+            "user_id": user.pk,
+            "event_id": event.pk,
+            "created_at": now,
+            "email_next_attempt_at": now,
+            **_confirmation(event, quantity, amount),
+        },
+        sales_day=sales.day_and_shard(now, event.pk),
+        now=now,
+    )
+    if not written:
+        return None
+    booking._state.adding = False
+    take_seats_in_memory(event, quantity, amount)
+    deliver_after_commit([notification_id])
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return BookingOutcome(booking=booking)
 
@@ -208,16 +196,11 @@ def booking_create(
     in between, is answered with the lock taken first (`_book_or_wait`).
     """
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            lock_buyer(user)
-            return _book_free_seats(event_id, user, quantity, now) or _book_or_wait(
-                event_id, user, quantity, join_waitlist, now
-            )
-    except _EventChanged:
-        with transaction.atomic():
-            lock_buyer(user)
-            return _book_or_wait(event_id, user, quantity, join_waitlist, now)
+    with transaction.atomic():
+        lock_buyer(user)
+        return _book_free_seats(event_id, user, quantity, now) or _book_or_wait(
+            event_id, user, quantity, join_waitlist, now
+        )
 
 
 def visible_bookings(user: User):
