@@ -11,6 +11,7 @@ from bookings.serializers import (
     BookingSerializer,
     MyBookingsQuerySerializer,
     MyBookingsSerializer,
+    booking_body,
 )
 from evently.idempotency import idempotent
 from evently.permissions import ClaimsOnly, IsActiveAccount
@@ -53,7 +54,7 @@ class BookingViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         outcome = services.booking_create(user=request.user, **data.validated_data)
         if outcome.booking:
-            body = {"result": outcome.result, "booking": BookingSerializer(outcome.booking).data}
+            body = {"result": outcome.result, "booking": booking_body(outcome.booking)}
             return Response(body, status=status.HTTP_201_CREATED)
         entry = outcome.waitlist_entry  # with its position, as the transaction wrote it
         body = {"result": outcome.result, "waitlist_entry": WaitlistEntrySerializer(entry).data}
