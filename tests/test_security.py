@@ -486,3 +486,23 @@ def test_the_admin_site_is_evently_s():
     from evently.admin_site import EventlyAdminSite
 
     assert isinstance(admin.site, EventlyAdminSite)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/login/", "/admin/logout/", "/admin/events/event/add/", "/admin/accounts/user/"],
+)
+def test_the_admin_site_refuses_a_post_without_its_csrf_token(path, admin_user):
+    from django.test import Client
+
+    # The admin's views check CSRF themselves (csrf_protect); no middleware does it for them.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    response = client.post(path, {"username": admin_user.email, "password": "x"})
+    assert response.status_code == 403
+
+
+def test_api_requests_carry_no_session_cookie(anon_api, user_api):
+    response = user_api.get("/api/auth/me")
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies and "csrftoken" not in response.cookies
