@@ -6,6 +6,7 @@ import uuid
 import pytest
 import redis
 from django.core.cache import caches
+from django.db import connection
 from django.test import RequestFactory
 
 from evently.throttling import LoginRateThrottle
@@ -51,7 +52,10 @@ def attempts(count: int, address: str) -> list[bool]:
     def attempt():
         throttle = LoginRateThrottle()
         barrier.wait()
-        allowed.append(throttle.allow_request(request, None))
+        try:
+            allowed.append(throttle.allow_request(request, None))
+        finally:
+            connection.close()  # each thread's own, when the counters are in the database
 
     threads = [threading.Thread(target=attempt) for _ in range(count)]
     for thread in threads:
@@ -107,3 +111,15 @@ def test_a_request_costs_one_redis_round_trip(login_rate, redis_cache, monkeypat
     assert LoginRateThrottle().allow_request(request, None)
     assert LoginRateThrottle().allow_request(request, None)
     assert len(sent) == 2  # INCR and EXPIRE NX pipelined: one batch per request
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_without_redis_are_each_counted(login_rate):
+    # No Redis: the default cache is the tests' in-memory one, and the counters go to the
+    # database table, where the upsert on one row serialises the 40 attempts.
+    from evently.models import ThrottleCounter
+
+    allowed = attempts(40, "10.5.5.5")
+    assert (allowed.count(True), allowed.count(False)) == (10, 30)
+    assert ThrottleCounter.objects.get(key__contains="10.5.5.5").count == 40
