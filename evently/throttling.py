@@ -17,6 +17,7 @@ import functools
 from datetime import timedelta
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.utils import timezone
@@ -44,7 +45,15 @@ def _increment(cache, key: str, timeout: int) -> int:
         pipe.incr(key)
         pipe.expire(key, timeout, nx=True)
         return pipe.execute()[0]
-    return _increment_in_database(key, timeout)
+    if isinstance(cache, DatabaseCache):  # no Redis: the counters table, not the cache's
+        return _increment_in_database(key, timeout)
+    # Any other shared cache: as atomic as its incr.
+    cache.add(key, 0, timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired in between
+        cache.add(key, 1, timeout)
+        return 1
 
 
 @functools.cache

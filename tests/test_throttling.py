@@ -115,10 +115,17 @@ def test_a_request_costs_one_redis_round_trip(login_rate, redis_cache, monkeypat
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_requests_without_redis_are_each_counted(login_rate):
-    # No Redis: the default cache is the tests' in-memory one, and the counters go to the
-    # database table, where the upsert on one row serialises the 40 attempts.
+def test_concurrent_requests_without_redis_are_each_counted(login_rate, settings):
+    # No Redis: the database cache, as settings configure it, and the counters go to their
+    # own table, where the upsert on one row serialises the 40 attempts.
     from evently.models import ThrottleCounter
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "evently_cache",
+        }
+    }
 
     allowed = attempts(40, "10.5.5.5")
     assert (allowed.count(True), allowed.count(False)) == (10, 30)
