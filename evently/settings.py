@@ -166,6 +166,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 5000, minimum=1)}"
     )
     DATABASES["default"]["OPTIONS"]["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
+    # Server-side parameter binding lets psycopg prepare the statements a connection repeats
+    # (the booking's, after five runs), so PostgreSQL parses and plans them once.
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = env_bool(
+        "DB_SERVER_SIDE_BINDING", True
+    )
 # Behind PgBouncer in transaction mode a server-side cursor (a streamed CSV export) cannot live
 # across transactions; fetch whole results instead.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
