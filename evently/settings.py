@@ -306,7 +306,10 @@ SPECTACULAR_SETTINGS = {
         "BookingStatusEnum": "bookings.models.Booking.Status",
         "WaitlistEntryStatusEnum": "waitlist.models.WaitlistEntry.Status",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "evently.schema.document_empty_query_values",
+    ],
 }
 
 # --- Waitlist -------------------------------------------------------------------------------
