@@ -10,12 +10,15 @@ from accounts.models import User
 from analytics import ledger as sales
 from bookings import statements
 from bookings.models import MAX_TICKETS_PER_PERSON, Booking
+from bookings.selectors import visible_bookings
 from evently import locks
 from evently.exceptions import (
     AccountClosed,
     AlreadyCancelled,
     EventClosed,
     EventStarted,
+    NotOffered,
+    OfferExpired,
     SoldOut,
     TicketLimit,
 )
@@ -26,7 +29,8 @@ from notifications.delivery import deliver_after_commit
 from notifications.models import Notification
 from notifications.services import notify
 from waitlist.models import WaitlistEntry
-from waitlist.services import event_is_open, waitlist_join, waitlist_serve
+from waitlist.selectors import waitlist_entry_owned
+from waitlist.services import event_is_open, expire_offer, waitlist_join, waitlist_serve
 
 logger = logging.getLogger(__name__)
 
@@ -203,11 +207,6 @@ def booking_create(
         )
 
 
-def visible_bookings(user: User):
-    """Bookings `user` may see: their own, or all of them for an admin."""
-    return Booking.objects.all() if user.is_admin else Booking.objects.filter(user=user)
-
-
 def booking_cancel(*, booking_id, actor: User) -> Booking:
     """Cancel a confirmed booking (owner or admin); its seats go to the waitlist first."""
     booking = get_or_not_found(
@@ -261,3 +260,34 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
             event, available=tickets, booked=-tickets, revenue=-amount, bookings=-len(bookings)
         )
     return bookings
+
+
+def waitlist_offer_accept(*, entry_id, user: User):
+    """Turn the caller's open offer into a confirmed booking; the held seats become booked.
+    Accepting an offer is a booking, so it lives with the bookings.
+
+    An offer past its deadline is expired on the spot (its seats passed on) and refused.
+    """
+    entry = waitlist_entry_owned(entry_id, user)
+    with transaction.atomic():
+        lock_buyer(user)
+        event = lock_event(entry.event_id)
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.status != WaitlistEntry.Status.OFFERED:
+            raise NotOffered()
+        now = timezone.now()
+        if now < entry.offer_expires_at and event_is_open(event, now):
+            booking = booking_confirm(
+                event=event, user=user, quantity=entry.quantity, from_held=True
+            )
+            entry.status = WaitlistEntry.Status.ACCEPTED
+            entry.booking = booking
+            entry.save(update_fields=["status", "booking", "updated_at"])
+            return booking
+        # Too late, or the event started: the offer ends now and its seats are released
+        # (and passed on while the event is still open).
+        expire_offer(event, entry)
+        waitlist_serve(event=event, now=now)
+        closed = not event_is_open(event, now)
+    # Raised after the commit, so the expiry above stands.
+    raise EventClosed() if closed else OfferExpired()

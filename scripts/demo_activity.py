@@ -42,12 +42,12 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.services import user_create
 from bookings.models import Booking
-from bookings.services import booking_cancel, booking_create
+from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
 from evently.exceptions import AlreadyCancelled, DomainError
 from events.models import Event
 from events.services import event_create
 from waitlist.models import WaitlistEntry
-from waitlist.services import waitlist_entry_leave, waitlist_expire_due, waitlist_offer_accept
+from waitlist.services import waitlist_entry_leave, waitlist_expire_due
 
 DAYS = 30
 NEW_EVENTS = [

@@ -11,9 +11,7 @@ from accounts.models import User
 from evently.exceptions import (
     AlreadyCancelled,
     AlreadyWaitlisted,
-    EventClosed,
     NotOffered,
-    OfferExpired,
     WaitlistEntryClosed,
 )
 from evently.lookups import get_or_not_found
@@ -22,7 +20,7 @@ from events.seats import lock_event, move_seats
 from notifications.models import Notification
 from notifications.services import notify
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
-from waitlist.selectors import with_position
+from waitlist.selectors import waitlist_entry_owned, with_position
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +112,8 @@ def _release_offer(event: Event, entry: WaitlistEntry, status: str) -> None:
     move_seats(event, available=entry.quantity, held=-entry.quantity)
 
 
-def _expire_offer(event: Event, entry: WaitlistEntry) -> None:
+def expire_offer(event: Event, entry: WaitlistEntry) -> None:
+    """End an open offer of a locked event as expired: its seats come back, its owner is told."""
     _release_offer(event, entry, Status.EXPIRED)
     notify(
         user_ids=[entry.user_id],
@@ -134,53 +133,13 @@ def _expire_due_offers(event: Event, now: datetime) -> list[WaitlistEntry]:
         ).select_for_update()
     )
     for entry in due:
-        _expire_offer(event, entry)
+        expire_offer(event, entry)
     return due
-
-
-def _owned_entry(entry_id, user: User) -> WaitlistEntry:
-    return get_or_not_found(
-        WaitlistEntry.objects.filter(user=user),
-        pk=entry_id,
-        message="No waitlist entry with this id.",
-    )
-
-
-def waitlist_offer_accept(*, entry_id, user: User):
-    """Turn the caller's open offer into a confirmed booking; the held seats become booked.
-
-    An offer past its deadline is expired on the spot (its seats passed on) and refused.
-    """
-    from bookings.services import booking_confirm, lock_buyer  # bookings depends on waitlist
-
-    entry = _owned_entry(entry_id, user)
-    with transaction.atomic():
-        lock_buyer(user)
-        event = lock_event(entry.event_id)
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
-        if entry.status != Status.OFFERED:
-            raise NotOffered()
-        now = timezone.now()
-        if now < entry.offer_expires_at and event_is_open(event, now):
-            booking = booking_confirm(
-                event=event, user=user, quantity=entry.quantity, from_held=True
-            )
-            entry.status = Status.ACCEPTED
-            entry.booking = booking
-            entry.save(update_fields=["status", "booking", "updated_at"])
-            return booking
-        # Too late, or the event started: the offer ends now and its seats are released
-        # (and passed on while the event is still open).
-        _expire_offer(event, entry)
-        waitlist_serve(event=event, now=now)
-        closed = not event_is_open(event, now)
-    # Raised after the commit, so the expiry above stands.
-    raise EventClosed() if closed else OfferExpired()
 
 
 def waitlist_entry_leave(*, entry_id, user: User) -> WaitlistEntry:
     """Leave the waitlist (decline an offer or stop waiting); held seats pass on."""
-    entry = _owned_entry(entry_id, user)
+    entry = waitlist_entry_owned(entry_id, user)
     with transaction.atomic():
         event = lock_event(entry.event_id)
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
@@ -209,7 +168,7 @@ def waitlist_offer_expire(*, entry_id, actor: User) -> WaitlistEntry:
         entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
         if entry.status != Status.OFFERED:
             raise NotOffered()
-        _expire_offer(event, entry)
+        expire_offer(event, entry)
         waitlist_serve(event=event)
     return entry
 

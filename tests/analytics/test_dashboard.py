@@ -6,12 +6,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import charts, selectors
-from bookings.services import booking_cancel, booking_create
+from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
 from events.models import Event
 from tests.factories import AdminFactory, EventFactory, UserFactory
 from waitlist.services import (
     waitlist_entry_leave,
-    waitlist_offer_accept,
     waitlist_offer_expire,
 )
 
