@@ -1,12 +1,13 @@
-"""`make bench`: the flash-sale benchmark, reported as ratios measured in one run.
+"""`make bench`: the flash-sale benchmark, reported as ratios and CPU per booking from one run.
 
 Serves Evently and two floors side by side, each with gunicorn and the project's
 gunicorn.conf.py on one fresh PostgreSQL database: the plain floor (a Django view booking in
 raw SQL, no middleware, no project code) and the framework floor (the same SQL behind a DRF
 APIView with simplejwt claims-only authentication); see bench/floors. wrk drives one service at
 a time from a separate process, in interleaved rounds, and the table goes to
-docs/benchmarks.md. Every figure that matters is a ratio of two measurements taken side by side
-in this run (medians of 3), because the machines are shared and noisy.
+docs/benchmarks.md. Beside each rate it reports the CPU each booking cost the app's processes,
+the database's and the cache's, read from /proc around the run (bench/cpu.py): on a shared,
+noisy machine that moves far less than a rate.
 
 Fails (exit 1) on any error or unexpected status in any run, or if the seat books do not
 balance afterwards.
@@ -16,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import runpy
 import statistics
 import subprocess
@@ -31,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import cpu  # noqa: E402
 from bench.prepare import (  # noqa: E402
     EVENTLY,
     FRAMEWORK,
@@ -49,7 +52,7 @@ DB_NAME = "evently_bench"
 WRK_THREADS = 2
 # Seconds to let a server finish the requests wrk left queued when it stopped: the next run
 # then starts on an idle server (they put 150 ms into the p99 of the run after a 64-connection
-# one), and their bookings count in the run that made them.
+# one), and their CPU and bookings fall inside the run that made them.
 DRAIN = 1.0
 
 
@@ -159,28 +162,66 @@ def bookings_made(event_ids: list[str]) -> int:
         return cursor.fetchone()[0]
 
 
-class FlashSale:
-    """Runs the scenarios against the running servers."""
+def own_backend() -> int:
+    from django.db import connection
 
-    def __init__(self, running: dict, event_sets: dict):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def children_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def self_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class FlashSale:
+    """Runs the scenarios against the running servers, each measured from /proc around it."""
+
+    def __init__(self, running: dict, event_sets: dict, redis_pid: int | None):
         self.running = running
         self.event_sets = event_sets
+        self.redis_pid = redis_pid
         # Bookings made so far per set of events: each run deals users on from there, so no one
         # nears the ten-ticket limit (the requests still in flight when wrk stops count too).
         self.dealt = dict.fromkeys(event_sets, 0)
         self.problems: list[str] = []
+
+    def cache_seconds(self) -> float:
+        return cpu.process_seconds(self.redis_pid) if self.redis_pid else 0.0
 
     def run(self, scenario: Scenario, seconds: float) -> dict:
         ids = self.event_sets[scenario.events]
         (WORK / "events.txt").write_text("".join(f"{e}\n" for e in ids))
         path = "/api/bookings"
         env = {"EVENTLY_START": str(self.dealt[scenario.events]), "EVENTLY_PATH": path}
-        before = bookings_made(ids)
-        port, connections = scenario.service.port, scenario.connections
-        result = wrk("bench/booking.lua", port, path, connections, seconds, env=env)
-        time.sleep(DRAIN)
-        self.dealt[scenario.events] += result["requests"] + connections
+        port, master = scenario.service.port, self.running[scenario.service.key].master
+        before, exclude = bookings_made(ids), {own_backend()}
+
+        app, cache = cpu.server_seconds(master), self.cache_seconds()
+        machine, load, bench = cpu.machine_busy_seconds(), children_seconds(), self_seconds()
+        with cpu.DatabaseBackends(DB_NAME, exclude) as database:
+            result = wrk("bench/booking.lua", port, path, scenario.connections, seconds, env=env)
+            time.sleep(DRAIN)
+        seconds_of = {
+            "app": cpu.server_seconds(master) - app,
+            "db": database.seconds(),
+            "cache": self.cache_seconds() - cache,
+            "wrk": children_seconds() - load,
+        }
+        busy = cpu.machine_busy_seconds() - machine
+        seconds_of["other"] = max(0.0, busy - sum(seconds_of.values()) - (self_seconds() - bench))
+
+        self.dealt[scenario.events] += result["requests"] + scenario.connections
         result["bookings"] = bookings_made(ids) - before
+        for name, spent in seconds_of.items():
+            result[f"{name}_ms"] = 1000 * spent / max(result["bookings"], 1)
+        result["db_cache_ms"] = result["db_ms"] + result["cache_ms"]
         if result["errors"] or result["statuses"] or not result["bookings"]:
             self.problems.append(
                 f"{scenario.key}: {result['errors']} errors, unexpected statuses "
@@ -200,16 +241,28 @@ class FlashSale:
                 results.setdefault(scenario.key, []).append(result)
                 log(
                     f"round {round_ + 1} {scenario.key}: {result['rps']:.0f} bookings/s, "
-                    f"p99 {result['p99_ms']:.1f} ms, errors {result['errors']}"
+                    f"p99 {result['p99_ms']:.1f} ms, app {result['app_ms']:.2f} ms, "
+                    f"db {result['db_ms']:.2f} ms, cache {result['cache_ms']:.2f} ms a booking, "
+                    f"errors {result['errors']}"
                 )
         return {key: median_of(runs) for key, runs in results.items()}
 
 
-MEDIAN_KEYS = ("rps", "p50_ms", "p99_ms")
+MEDIAN_KEYS = (
+    "rps",
+    "p50_ms",
+    "p99_ms",
+    "app_ms",
+    "db_ms",
+    "cache_ms",
+    "db_cache_ms",
+    "wrk_ms",
+    "other_ms",
+)
 
 
 def median_of(runs: list[dict]) -> dict:
-    merged = {k: statistics.median(r[k] for r in runs) for k in MEDIAN_KEYS if k in runs[0]}
+    merged = {k: statistics.median(r[k] for r in runs) for k in MEDIAN_KEYS}
     merged["errors"] = sum(r["errors"] for r in runs)
     return merged
 
@@ -436,6 +489,8 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         "- **plain floor** (`bench/floors/plain.py`): a Django view doing raw SQL: lock the "
         "event row, take the seat, insert the booking. No middleware, no installed app, no "
         "authentication, no validation.",
+    ]
+    lines += [
         "",
         "The floors have their own settings (`bench/floors/*_settings.py`) and share only the "
         "database and persistent connections (`CONN_MAX_AGE`) with Evently: none of its "
@@ -445,14 +500,18 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         "",
         "## Flash sale: `POST /api/bookings`, one seat each",
         "",
-        "| scenario | bookings/s | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|",
+        "CPU per booking is the CPU the service's processes (app) and the database and cache "
+        "spent during the run, over the bookings it made; see *Where the CPU goes*.",
+        "",
+        "| scenario | bookings/s | p50 ms | p99 ms | errors | app CPU ms/booking "
+        "| db + cache CPU ms/booking |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario in plan:
         r = flash[scenario.key]
         lines.append(
             f"| {scenario.label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
-            f"| {r['errors']} |"
+            f"| {r['errors']} | {r['app_ms']:.2f} | {r['db_cache_ms']:.2f} |"
         )
     lines += [
         "",
@@ -464,11 +523,55 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         f"| {_ratio(ev64['rps'], pl64['rps'])} |",
         f"| bookings/s, Evently / framework floor | {_ratio(ev16['rps'], fw16['rps'])} "
         f"| {_ratio(ev64['rps'], fw64['rps'])} |",
+        f"| app CPU per booking, Evently / plain floor | {_ratio(ev16['app_ms'], pl16['app_ms'])} "
+        f"| {_ratio(ev64['app_ms'], pl64['app_ms'])} |",
+        f"| app CPU per booking, Evently / framework floor "
+        f"| {_ratio(ev16['app_ms'], fw16['app_ms'])} | {_ratio(ev64['app_ms'], fw64['app_ms'])} |",
+        f"| app CPU per booking, framework floor / plain floor "
+        f"| {_ratio(fw16['app_ms'], pl16['app_ms'])} | {_ratio(fw64['app_ms'], pl64['app_ms'])} |",
+        f"| db + cache CPU per booking, Evently / plain floor "
+        f"| {_ratio(ev16['db_cache_ms'], pl16['db_cache_ms'])} "
+        f"| {_ratio(ev64['db_cache_ms'], pl64['db_cache_ms'])} |",
         "",
         "| ratio | value | target |",
         "|---|---:|---:|",
         f"| bookings/s, one hot event / spread over 100 events "
         f"| {_ratio(ev16['rps'], flash['spread-16']['rps'])} | ≥ 0.9 |",
+        "",
+        "## Where the CPU goes, per booking (ms, 16 connections)",
+        "",
+        "| service | app | database | cache | db + cache | wrk | rest of the machine |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, label in [
+        ("evently-16", "Evently"),
+        ("framework-16", "framework floor"),
+        ("plain-16", "plain floor"),
+    ]:
+        r = flash[key]
+        lines.append(
+            f"| {label} | {r['app_ms']:.2f} | {r['db_ms']:.2f} | {r['cache_ms']:.2f} "
+            f"| {r['db_cache_ms']:.2f} | {r['wrk_ms']:.2f} | {r['other_ms']:.2f} |"
+        )
+    lines += [
+        "",
+        "How each column is read, before and after every run (bench/cpu.py), utime + stime "
+        "in the kernel's 10 ms ticks, divided by the bookings the run made as counted in the "
+        "database once the server has drained (so the requests wrk left in flight count on "
+        "both sides):",
+        "",
+        "- **app**: `/proc/<pid>/stat` of the service's gunicorn master and workers; a worker "
+        "recycled during the run (`max_requests`) is counted through the master's "
+        "cutime/cstime.",
+        "- **database**: the PostgreSQL backends of the bench database, found by their process "
+        "title and sampled every 50 ms, so a backend that exits during the run counts up to "
+        "its last sample. The server's shared processes (checkpointer, WAL writer, background "
+        "writer) also serve the other databases on this shared server and are left out.",
+        "- **cache**: the whole `redis-server` process.",
+        "- **wrk**: the load generator's own CPU (its rusage).",
+        "- **rest of the machine**: `/proc/stat` busy time minus all of the above and the "
+        "bench script itself: other work on this shared machine. It is why the database and "
+        "cache are read per process rather than as the machine's busy time minus the app's.",
     ]
     if growth_rows:
         lines += [
@@ -516,9 +619,14 @@ def main() -> int:
     }
     plan = flash_plan()
     services = list({s.service.key: s.service for s in plan}.values())
+    redis_pid = None
+    if redis:
+        import redis as redis_client
+
+        redis_pid = redis_client.Redis.from_url(REDIS_URL).info("server")["process_id"]
     log(f"serving {', '.join(s.label for s in services)}")
     with servers(services) as running:
-        sale = FlashSale(running, event_sets)
+        sale = FlashSale(running, event_sets, redis_pid)
         flash = sale.rounds(plan, args.seconds)
         problems = sale.problems + books_balance()
         if problems:
