@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Every bench user's password (one Argon2 hash, computed once, shared by all the rows).
+PASSWORD = "bench-password-not-secret"
 
 
 def environment(database: str) -> dict[str, str]:
@@ -29,6 +31,7 @@ def environment(database: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         # The throttles stay in the path (their counter round trips are part of the cost), with
         # rates no benchmark reaches: one load generator is one client address.
+        "THROTTLE_LOGIN": "100000000/min",
         "THROTTLE_ANON": "100000000/min",
         "THROTTLE_USER": "100000000/min",
     }
@@ -90,17 +93,21 @@ def fresh_database(name: str) -> None:
 
 
 def seed_users(count: int) -> None:
-    """`count` users with an access token each, written to bench/.work/requests.txt as
-    "<token> <user id>" lines for the wrk scripts."""
+    """`count` users who can log in with PASSWORD, with an access token each, written to
+    bench/.work/requests.txt as "<token> <user id> <email>" lines for the wrk scripts."""
+    from django.contrib.auth.hashers import make_password
+
     from accounts.models import User
     from accounts.tokens import tokens_for
 
+    password = make_password(PASSWORD)
     people = User.objects.bulk_create(
-        User(email=f"bench{i}@example.com", name=f"Bench {i}", password="!") for i in range(count)
+        User(email=f"bench{i}@example.com", name=f"Bench {i}", password=password)
+        for i in range(count)
     )
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "requests.txt").write_text(
-        "".join(f"{tokens_for(p)['access']} {p.pk}\n" for p in people)
+        "".join(f"{tokens_for(p)['access']} {p.pk} {p.email}\n" for p in people)
     )
 
 

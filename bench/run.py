@@ -37,6 +37,7 @@ from bench import cpu  # noqa: E402
 from bench.prepare import (  # noqa: E402
     EVENTLY,
     FRAMEWORK,
+    PASSWORD,
     PLAIN,
     REDIS_URL,
     WORK,
@@ -150,6 +151,7 @@ class Scenario:
     service: Service
     events: str  # which set of events it books
     connections: int
+    mix: bool = False  # the on-sale mix: one login per ten bookings
 
 
 def bookings_made(event_ids: list[str]) -> int:
@@ -198,15 +200,20 @@ class FlashSale:
     def run(self, scenario: Scenario, seconds: float) -> dict:
         ids = self.event_sets[scenario.events]
         (WORK / "events.txt").write_text("".join(f"{e}\n" for e in ids))
-        path = "/api/bookings"
-        env = {"EVENTLY_START": str(self.dealt[scenario.events]), "EVENTLY_PATH": path}
+        env = {"EVENTLY_START": str(self.dealt[scenario.events]), "EVENTLY_PASSWORD": PASSWORD}
+        if scenario.mix:
+            # One connection per thread: the script times each kind of request itself.
+            script, path, threads = "bench/onsale.lua", "/", scenario.connections
+        else:
+            script, path, threads = "bench/booking.lua", "/api/bookings", WRK_THREADS
+            env["EVENTLY_PATH"] = path
         port, master = scenario.service.port, self.running[scenario.service.key].master
         before, exclude = bookings_made(ids), {own_backend()}
 
         app, cache = cpu.server_seconds(master), self.cache_seconds()
         machine, load, bench = cpu.machine_busy_seconds(), children_seconds(), self_seconds()
         with cpu.DatabaseBackends(DB_NAME, exclude) as database:
-            result = wrk("bench/booking.lua", port, path, scenario.connections, seconds, env=env)
+            result = wrk(script, port, path, scenario.connections, seconds, threads, env)
             time.sleep(DRAIN)
         seconds_of = {
             "app": cpu.server_seconds(master) - app,
@@ -222,6 +229,11 @@ class FlashSale:
         for name, spent in seconds_of.items():
             result[f"{name}_ms"] = 1000 * spent / max(result["bookings"], 1)
         result["db_cache_ms"] = result["db_ms"] + result["cache_ms"]
+        if scenario.mix:
+            duration = result["duration_us"] / 1e6
+            result["rps"] = result["booking_answers"] / duration
+            result["logins_per_s"] = result["login_answers"] / duration
+            result["p50_ms"], result["p99_ms"] = result["booking_p50_ms"], result["booking_p99_ms"]
         if result["errors"] or result["statuses"] or not result["bookings"]:
             self.problems.append(
                 f"{scenario.key}: {result['errors']} errors, unexpected statuses "
@@ -258,11 +270,14 @@ MEDIAN_KEYS = (
     "db_cache_ms",
     "wrk_ms",
     "other_ms",
+    "logins_per_s",
+    "login_p50_ms",
+    "login_p99_ms",
 )
 
 
 def median_of(runs: list[dict]) -> dict:
-    merged = {k: statistics.median(r[k] for r in runs) for k in MEDIAN_KEYS}
+    merged = {k: statistics.median(r[k] for r in runs) for k in MEDIAN_KEYS if k in runs[0]}
     merged["errors"] = sum(r["errors"] for r in runs)
     return merged
 
@@ -276,6 +291,14 @@ def flash_plan() -> list[Scenario]:
         ),
         Scenario("plain-16", f"plain floor, {hot}, 16 connections", PLAIN, "plain", 16),
         Scenario("spread-16", "Evently, 100 events, 16 connections", EVENTLY, "spread", 16),
+        Scenario(
+            "onsale-16",
+            "Evently on sale (1 login per 10 bookings), 16 connections",
+            EVENTLY,
+            "onsale",
+            16,
+            mix=True,
+        ),
         Scenario("evently-64", f"Evently, {hot}, 64 connections", EVENTLY, "hot", 64),
         Scenario(
             "framework-64", f"framework floor, {hot}, 64 connections", FRAMEWORK, "framework", 64
@@ -547,6 +570,7 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         ("evently-16", "Evently"),
         ("framework-16", "framework floor"),
         ("plain-16", "plain floor"),
+        ("onsale-16", "Evently on sale (logins included)"),
     ]:
         r = flash[key]
         lines.append(
@@ -572,6 +596,26 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         "- **rest of the machine**: `/proc/stat` busy time minus all of the above and the "
         "bench script itself: other work on this shared machine. It is why the database and "
         "cache are read per process rather than as the machine's busy time minus the app's.",
+    ]
+    onsale = flash["onsale-16"]
+    lines += [
+        "",
+        "## On sale: one login per ten bookings, 16 connections",
+        "",
+        "Each connection logs in (`POST /api/auth/login`, an Argon2 check) and then makes ten "
+        "bookings (`bench/onsale.lua`, one wrk thread per connection so each request is "
+        "timed by kind).",
+        "",
+        "| requests | per second | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|",
+        f"| bookings | {onsale['rps']:.0f} | {onsale['p50_ms']:.1f} | {onsale['p99_ms']:.1f} |",
+        f"| logins | {onsale['logins_per_s']:.0f} | {onsale['login_p50_ms']:.1f} "
+        f"| {onsale['login_p99_ms']:.1f} |",
+        "",
+        f"CPU per booking, its share of the logins included: app {onsale['app_ms']:.2f} ms, "
+        f"db + cache {onsale['db_cache_ms']:.2f} ms (bookings alone, above: app "
+        f"{ev16['app_ms']:.2f} ms, db + cache {ev16['db_cache_ms']:.2f} ms). Bookings/s on sale "
+        f"/ bookings alone: {_ratio(onsale['rps'], ev16['rps'])}.",
     ]
     if growth_rows:
         lines += [
@@ -616,6 +660,7 @@ def main() -> int:
         "framework": seed_events(1, "Framework floor"),
         "plain": seed_events(1, "Plain floor"),
         "spread": seed_events(100, "Spread"),
+        "onsale": seed_events(1, "On sale"),
     }
     plan = flash_plan()
     services = list({s.service.key: s.service for s in plan}.values())
