@@ -5,7 +5,7 @@ fresh, with users holding tokens and the events to book).
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -46,10 +46,14 @@ class Service:
     settings: str
     application: str
     port: int
+    # Variables removed from the environment (REDIS_URL, for Evently without Redis).
+    unset: tuple[str, ...] = field(default=())
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
         env = {**base, "DJANGO_SETTINGS_MODULE": self.settings}
         env["GUNICORN_BIND"] = f"127.0.0.1:{self.port}"
+        for name in self.unset:
+            env.pop(name, None)
         return env
 
 
@@ -67,6 +71,14 @@ PLAIN = Service(
     "bench.floors.plain_settings",
     "bench.floors.wsgi:application",
     8097,
+)
+EVENTLY_NO_REDIS = Service(
+    "evently-no-redis",
+    "Evently, REDIS_URL unset",
+    "evently.settings",
+    "evently.wsgi:application",
+    8098,
+    unset=("REDIS_URL",),
 )
 
 
@@ -89,6 +101,12 @@ def fresh_database(name: str) -> None:
         conn.execute(f"CREATE DATABASE {name}")
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, check=True, env=os.environ
+    )
+    # The table Evently counts throttles in when REDIS_URL is unset: migrate creates it only for
+    # the caches configured as it runs, and the bench migrates with Redis configured.
+    without_redis = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    subprocess.run(
+        [sys.executable, "manage.py", "createcachetable"], cwd=ROOT, check=True, env=without_redis
     )
 
 

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench import cpu  # noqa: E402
 from bench.prepare import (  # noqa: E402
     EVENTLY,
+    EVENTLY_NO_REDIS,
     FRAMEWORK,
     PASSWORD,
     PLAIN,
@@ -282,9 +283,9 @@ def median_of(runs: list[dict]) -> dict:
     return merged
 
 
-def flash_plan() -> list[Scenario]:
+def flash_plan(redis: bool) -> list[Scenario]:
     hot = "one hot event"
-    return [
+    plan = [
         Scenario("evently-16", f"Evently, {hot}, 16 connections", EVENTLY, "hot", 16),
         Scenario(
             "framework-16", f"framework floor, {hot}, 16 connections", FRAMEWORK, "framework", 16
@@ -305,6 +306,18 @@ def flash_plan() -> list[Scenario]:
         ),
         Scenario("plain-64", f"plain floor, {hot}, 64 connections", PLAIN, "plain", 64),
     ]
+    if redis:
+        plan.insert(
+            5,
+            Scenario(
+                "no-redis-16",
+                f"Evently, REDIS_URL unset, {hot}, 16 connections",
+                EVENTLY_NO_REDIS,
+                "no-redis",
+                16,
+            ),
+        )
+    return plan
 
 
 def books_balance() -> list[str]:
@@ -513,6 +526,11 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         "event row, take the seat, insert the booking. No middleware, no installed app, no "
         "authentication, no validation.",
     ]
+    if redis:
+        lines.append(
+            "- **Evently, `REDIS_URL` unset**: Evently again, its throttle counters in the "
+            "database cache table."
+        )
     lines += [
         "",
         "The floors have their own settings (`bench/floors/*_settings.py`) and share only the "
@@ -570,13 +588,15 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         ("evently-16", "Evently"),
         ("framework-16", "framework floor"),
         ("plain-16", "plain floor"),
+        ("no-redis-16", "Evently, `REDIS_URL` unset"),
         ("onsale-16", "Evently on sale (logins included)"),
     ]:
-        r = flash[key]
-        lines.append(
-            f"| {label} | {r['app_ms']:.2f} | {r['db_ms']:.2f} | {r['cache_ms']:.2f} "
-            f"| {r['db_cache_ms']:.2f} | {r['wrk_ms']:.2f} | {r['other_ms']:.2f} |"
-        )
+        if key in flash:
+            r = flash[key]
+            lines.append(
+                f"| {label} | {r['app_ms']:.2f} | {r['db_ms']:.2f} | {r['cache_ms']:.2f} "
+                f"| {r['db_cache_ms']:.2f} | {r['wrk_ms']:.2f} | {r['other_ms']:.2f} |"
+            )
     lines += [
         "",
         "How each column is read, before and after every run (bench/cpu.py), utime + stime "
@@ -617,6 +637,29 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         f"{ev16['app_ms']:.2f} ms, db + cache {ev16['db_cache_ms']:.2f} ms). Bookings/s on sale "
         f"/ bookings alone: {_ratio(onsale['rps'], ev16['rps'])}.",
     ]
+    if redis:
+        nr = flash["no-redis-16"]
+        lines += [
+            "",
+            "## Throttle counters without Redis (16 connections, one hot event)",
+            "",
+            "| `REDIS_URL` | bookings/s | p50 ms | p99 ms | app ms | database ms | cache ms "
+            "| db + cache ms |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for label, r in [("set: Redis", ev16), ("unset: database cache table", nr)]:
+            lines.append(
+                f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
+                f"| {r['app_ms']:.2f} | {r['db_ms']:.2f} | {r['cache_ms']:.2f} "
+                f"| {r['db_cache_ms']:.2f} |"
+            )
+        lines.append(
+            f"| unset / set | {_ratio(nr['rps'], ev16['rps'])} | | "
+            f"| {_ratio(nr['app_ms'], ev16['app_ms'])} | | "
+            f"| {_ratio(nr['db_cache_ms'], ev16['db_cache_ms'])} |"
+        )
+    else:
+        lines += ["", "No Redis answered, so Evently ran without it and no comparison was made."]
     if growth_rows:
         lines += [
             "",
@@ -661,8 +704,9 @@ def main() -> int:
         "plain": seed_events(1, "Plain floor"),
         "spread": seed_events(100, "Spread"),
         "onsale": seed_events(1, "On sale"),
+        "no-redis": seed_events(1, "No Redis"),
     }
-    plan = flash_plan()
+    plan = flash_plan(redis)
     services = list({s.service.key: s.service for s in plan}.values())
     redis_pid = None
     if redis:
