@@ -1,5 +1,5 @@
-"""The benchmark's services, their environment, and the database they book in (migrated
-fresh, with users holding tokens and the events to book).
+"""What `make bench` and `make bench-instructions` share: the services, their environment, and
+the database they book in (migrated fresh, with users holding tokens and the events to book).
 """
 
 import os
@@ -146,3 +146,8 @@ def seed_events(count: int, prefix: str) -> list[str]:
         for i in range(count)
     )
     return [str(e.pk) for e in events]
+
+
+def read_requests() -> list[tuple[str, str, str]]:
+    """(token, user id, email) of every bench user, as seed_users wrote them."""
+    return [tuple(line.split()) for line in (WORK / "requests.txt").read_text().splitlines()]

@@ -56,6 +56,7 @@ WRK_THREADS = 2
 # then starts on an idle server (they put 150 ms into the p99 of the run after a 64-connection
 # one), and their CPU and bookings fall inside the run that made them.
 DRAIN = 1.0
+INSTRUCTIONS_HEADING = "## Instructions per booking"
 
 
 def log(message: str) -> None:
@@ -680,6 +681,15 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
     return "\n".join(lines)
 
 
+def instructions_section(text: str) -> str:
+    """The section bench/instructions.py wrote into `text`, or ''."""
+    start = text.find(INSTRUCTIONS_HEADING)
+    if start < 0:
+        return ""
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end < 0 else text[start : end + 1]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
@@ -727,8 +737,10 @@ def main() -> int:
         # A failed run's figures stay out of the docs.
         print("FAILED:\n" + "\n".join(problems), file=sys.stderr)
         return 1
-    (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "benchmarks.md").write_text(text)
+    path = ROOT / "docs" / "benchmarks.md"
+    kept = instructions_section(path.read_text()) if path.exists() else ""
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text + (f"\n{kept}" if kept else ""))
     return 0
 
 
