@@ -214,9 +214,11 @@ class FlashSale:
 
         app, cache = cpu.server_seconds(master), self.cache_seconds()
         machine, load, bench = cpu.machine_busy_seconds(), children_seconds(), self_seconds()
+        started = time.monotonic()
         with cpu.DatabaseBackends(DB_NAME, exclude) as database:
             result = wrk(script, port, path, scenario.connections, seconds, threads, env)
             time.sleep(DRAIN)
+        elapsed = time.monotonic() - started
         seconds_of = {
             "app": cpu.server_seconds(master) - app,
             "db": database.seconds(),
@@ -231,6 +233,7 @@ class FlashSale:
         for name, spent in seconds_of.items():
             result[f"{name}_ms"] = 1000 * spent / max(result["bookings"], 1)
         result["db_cache_ms"] = result["db_ms"] + result["cache_ms"]
+        result["other_cores"] = seconds_of["other"] / elapsed
         if scenario.mix:
             duration = result["duration_us"] / 1e6
             result["rps"] = result["booking_answers"] / duration
@@ -272,6 +275,7 @@ MEDIAN_KEYS = (
     "db_cache_ms",
     "wrk_ms",
     "other_ms",
+    "other_cores",
     "logins_per_s",
     "login_p50_ms",
     "login_p99_ms",
@@ -582,8 +586,9 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         "",
         "## Where the CPU goes, per booking (ms, 16 connections)",
         "",
-        "| service | app | database | cache | db + cache | wrk | rest of the machine |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| service | app | database | cache | db + cache | wrk | rest of the machine "
+        "| other work, cores busy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, label in [
         ("evently-16", "Evently"),
@@ -596,7 +601,8 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
             r = flash[key]
             lines.append(
                 f"| {label} | {r['app_ms']:.2f} | {r['db_ms']:.2f} | {r['cache_ms']:.2f} "
-                f"| {r['db_cache_ms']:.2f} | {r['wrk_ms']:.2f} | {r['other_ms']:.2f} |"
+                f"| {r['db_cache_ms']:.2f} | {r['wrk_ms']:.2f} | {r['other_ms']:.2f} "
+                f"| {r['other_cores']:.2f} |"
             )
     lines += [
         "",
@@ -615,8 +621,10 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         "- **cache**: the whole `redis-server` process.",
         "- **wrk**: the load generator's own CPU (its rusage).",
         "- **rest of the machine**: `/proc/stat` busy time minus all of the above and the "
-        "bench script itself: other work on this shared machine. It is why the database and "
-        "cache are read per process rather than as the machine's busy time minus the app's.",
+        "bench script itself: other work on this shared machine. The last column is the same "
+        f"work as the cores it kept busy on average during the run (of {os.cpu_count()}): the "
+        "rates above are measured on what it left. It is also why the database and cache are "
+        "read per process rather than as the machine's busy time minus the app's.",
     ]
     onsale = flash["onsale-16"]
     lines += [
