@@ -95,7 +95,13 @@ class DatabaseBackends:
                 continue
             if pid not in self.last:
                 title = _title(pid)
-                if not (title[:1] == ["postgres:"] and self.database in title[1:]):
+                if title[:1] != ["postgres:"]:
+                    # A backend just forked shows the postmaster's command line until it has
+                    # read its startup packet: look at it again on the next sample.
+                    if not title or not title[0].endswith("postgres"):
+                        self.others.add(pid)
+                    continue
+                if self.database not in title[1:]:
                     self.others.add(pid)
                     continue
             seconds = process_seconds(pid)
