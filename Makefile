@@ -9,7 +9,8 @@ TEST_STAMP := $(VENV)/.test-installed
 PORT ?= 8080
 
 .DEFAULT_GOAL := help
-.PHONY: help run run-prod test lint format migrate demo schema clean screenshot bench
+.PHONY: help run run-prod test lint format migrate demo schema clean screenshot bench \
+	bench-instructions
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve on http://localhost:$(PORT)"
@@ -19,6 +20,7 @@ help:
 	@echo "make schema  - validate the OpenAPI schema"
 	@echo "make screenshot - headless Chromium picture of the admin dashboard, docs/dashboard.png"
 	@echo "make bench   - flash-sale benchmark on PostgreSQL, writes docs/benchmarks.md"
+	@echo "make bench-instructions - instructions per booking under callgrind, into docs/benchmarks.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +71,12 @@ screenshot: $(RUNTIME_STAMP)
 bench: $(RUNTIME_STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The app's instructions per booking (Evently and the floors), counted by valgrind's callgrind
+# on the local PostgreSQL; a few minutes. Installs valgrind from Debian's packages if missing.
+bench-instructions: $(RUNTIME_STAMP)
+	@command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
+	$(BIN)/python bench/instructions.py $(INSTRUCTIONS_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
