@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import connection
 
 from analytics.models import SHARDS, SalesDay
+from evently import locks
 
 _TABLE = SalesDay._meta.db_table
 _COUNTERS = ("bookings", "tickets", "revenue", "cancellations", "conversions")
@@ -29,6 +30,7 @@ def _day(moment: datetime):
 
 def _add(rows: dict) -> None:
     """Add each ((day, shard) -> counters) delta, creating the day's row when it is new."""
+    locks.acquire(locks.DAY_TOTALS)
     with connection.cursor() as cursor:
         for (day, shard), delta in sorted(rows.items()):  # fixed order: no deadlocks
             values = [delta.get(c, 0) for c in _COUNTERS]

@@ -54,7 +54,7 @@ def lock_buyer(user: User) -> None:
     two bookings by one person racing each other must take turns here; other people's bookings
     never wait on it. Taken first in a transaction, before any event lock.
     """
-    locks.lock(f"buyer:{user.pk}")
+    locks.lock_buyer(user.pk)
 
 
 def _event_with_claims(event_id, user: User) -> Event | None:
@@ -214,7 +214,7 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
     )
     with transaction.atomic():
         event = lock_event(booking.event_id)
-        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        booking = locks.rows(Booking.objects.filter(pk=booking.pk)).get()
         booking.event = event
         if booking.status == Booking.Status.CANCELLED:
             raise AlreadyCancelled("This booking is already cancelled.")
@@ -223,7 +223,6 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at", "updated_at"])
-        sales.record_cancellations([booking], at=booking.cancelled_at)
         move_seats(
             event,
             available=booking.quantity,
@@ -239,14 +238,18 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
             message=f"Your {booking.quantity} ticket(s) for {event.name} were cancelled.",
         )
         waitlist_serve(event=event)
+        # Last: the day totals are the last locks a transaction takes (evently/locks.py).
+        sales.record_cancellations([booking], at=booking.cancelled_at)
     logger.info("booking cancelled", extra={"booking_id": str(booking.pk)})
     return booking
 
 
 def booking_cancel_all(*, event: Event) -> list[Booking]:
-    """Cancel every confirmed booking of a locked event (the event is being cancelled)."""
+    """Cancel every confirmed booking of a locked event (the event is being cancelled). The
+    caller records the cancellations in the day totals (`sales.record_cancellations`) once it
+    has taken its other locks."""
     bookings = list(
-        Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED).select_for_update()
+        locks.rows(Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED))
     )
     now = timezone.now()
     tickets = sum(b.quantity for b in bookings)
@@ -254,7 +257,12 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
     Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
         status=Booking.Status.CANCELLED, cancelled_at=now, updated_at=now
     )
-    sales.record_cancellations(bookings, at=now)
+    for booking in bookings:
+        booking.status, booking.cancelled_at, booking.updated_at = (
+            Booking.Status.CANCELLED,
+            now,
+            now,
+        )
     if tickets:
         move_seats(
             event, available=tickets, booked=-tickets, revenue=-amount, bookings=-len(bookings)
@@ -272,7 +280,7 @@ def waitlist_offer_accept(*, entry_id, user: User):
     with transaction.atomic():
         lock_buyer(user)
         event = lock_event(entry.event_id)
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = locks.rows(WaitlistEntry.objects.filter(pk=entry.pk)).get()
         if entry.status != WaitlistEntry.Status.OFFERED:
             raise NotOffered()
         now = timezone.now()

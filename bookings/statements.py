@@ -24,6 +24,7 @@ from django.db import connection, models
 from accounts.models import User
 from analytics.models import SalesDay
 from bookings.models import Booking
+from evently import locks
 from events.models import Event
 from notifications.models import Notification
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
@@ -227,6 +228,10 @@ def book_free_seats(
         *row_values(Notification, notification),
         *sale,
     ]
+    locks.acquire(locks.EVENT)  # the UPDATE locks the event row
     with connection.cursor() as cursor:
         cursor.execute(_BOOK_SQL, params)
-        return cursor.rowcount == 1
+        written = cursor.rowcount == 1
+    if written:
+        locks.acquire(locks.DAY_TOTALS)  # the upsert locked its day totals row, last
+    return written

@@ -35,7 +35,7 @@ def _fingerprint(request) -> str:
 def _try_claim(user_id, key: str) -> bool:
     """Hold a lock on (user, key) until the transaction ends; False if another request has it,
     so the second of two concurrent requests learns at once that the first is in flight."""
-    return locks.try_lock(f"idempotency:{user_id}:{key}")
+    return locks.try_lock_idempotency_key(user_id, key)
 
 
 def _replay(stored: IdempotencyKey) -> HttpResponse:

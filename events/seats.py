@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db.models import F
 from django.db.models.functions import Round
 
+from evently import locks
 from evently.lookups import get_or_not_found
 from events.models import Event
 
@@ -35,7 +36,7 @@ def lock_event(event_id) -> Event:
     the event, then its bookings or waitlist entries.
     """
     return get_or_not_found(
-        Event.objects.select_for_update(), pk=event_id, message="No event with this id."
+        locks.rows(Event.objects.all(), locks.EVENT), pk=event_id, message="No event with this id."
     )
 
 

@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from analytics import ledger as sales
 from bookings.models import Booking
 from bookings.services import booking_cancel_all
 from evently.exceptions import CapacityBelowTaken, EventCancelled, Invalid
@@ -140,6 +141,9 @@ def _cancel_locked(event: Event) -> None:
     entries = waitlist_cancel_all(event=event)
     event.status = Event.Status.CANCELLED
     event.save(update_fields=["status", "updated_at"])
+    # The day totals last, as evently/locks.py orders every transaction's locks.
+    if bookings:
+        sales.record_cancellations(bookings, at=bookings[0].cancelled_at)
     scheduled_event_removed(event.event_time)
     notify(
         user_ids=[b.user_id for b in bookings] + [e.user_id for e in entries],

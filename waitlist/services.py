@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from evently import locks
 from evently.exceptions import (
     AlreadyCancelled,
     AlreadyWaitlisted,
@@ -128,9 +129,11 @@ def expire_offer(event: Event, entry: WaitlistEntry) -> None:
 def _expire_due_offers(event: Event, now: datetime) -> list[WaitlistEntry]:
     """Expire a locked event's offers past their deadline; their seats become available."""
     due = list(
-        WaitlistEntry.objects.filter(
-            event=event, status=Status.OFFERED, offer_expires_at__lte=now
-        ).select_for_update()
+        locks.rows(
+            WaitlistEntry.objects.filter(
+                event=event, status=Status.OFFERED, offer_expires_at__lte=now
+            )
+        )
     )
     for entry in due:
         expire_offer(event, entry)
@@ -142,7 +145,7 @@ def waitlist_entry_leave(*, entry_id, user: User) -> WaitlistEntry:
     entry = waitlist_entry_owned(entry_id, user)
     with transaction.atomic():
         event = lock_event(entry.event_id)
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = locks.rows(WaitlistEntry.objects.filter(pk=entry.pk)).get()
         entry.event = event
         if entry.status == Status.CANCELLED:
             raise AlreadyCancelled("You already left this waitlist.")
@@ -165,7 +168,7 @@ def waitlist_offer_expire(*, entry_id, actor: User) -> WaitlistEntry:
     )
     with transaction.atomic():
         event = lock_event(entry.event_id)
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = locks.rows(WaitlistEntry.objects.filter(pk=entry.pk)).get()
         if entry.status != Status.OFFERED:
             raise NotOffered()
         expire_offer(event, entry)
@@ -191,7 +194,7 @@ def waitlist_entry_set_priority(*, entry_id, priority: int, actor: User) -> Wait
     )
     with transaction.atomic():
         lock_event(entry.event_id)
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = locks.rows(WaitlistEntry.objects.filter(pk=entry.pk)).get()
         if not entry.is_active:
             raise WaitlistEntryClosed()
         entry.priority = priority
@@ -202,7 +205,7 @@ def waitlist_entry_set_priority(*, entry_id, priority: int, actor: User) -> Wait
 def waitlist_cancel_all(*, event: Event) -> list[WaitlistEntry]:
     """Cancel every active entry of a locked event (the event is being cancelled)."""
     entries = list(
-        WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES).select_for_update()
+        locks.rows(WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES))
     )
     held = sum(e.quantity for e in entries if e.status == Status.OFFERED)
     WaitlistEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
@@ -231,6 +234,7 @@ class ExpirySummary:
 def _expire_event(event_id, now: datetime, summary: ExpirySummary) -> None:
     with transaction.atomic():
         # Another copy of the command holding this event is already doing the work.
+        locks.acquire(locks.EVENT)
         event = Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
         if event is None:
             return
@@ -243,9 +247,9 @@ def _expire_event(event_id, now: datetime, summary: ExpirySummary) -> None:
             return
         # Started (or cancelled): nothing more will be offered; close the waitlist.
         active = list(
-            WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES)
-            .select_for_update()
-            .order_by("joined_at")
+            locks.rows(
+                WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES)
+            ).order_by("joined_at")
         )
         for entry in active:
             if entry.status == Status.OFFERED:
