@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from analytics import ledger as sales
+from analytics import day_totals
 from bookings import statements
 from bookings.models import MAX_TICKETS_PER_PERSON, Booking
 from bookings.selectors import visible_bookings
@@ -111,7 +111,7 @@ def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool)
     else:
         move_seats(event, available=-quantity, booked=quantity, revenue=amount, bookings=1)
     booking = _record_booking(event=event, user=user, quantity=quantity)
-    sales.record_booking(booking, converted=from_held)
+    day_totals.record_booking(booking, converted=from_held)
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return booking
 
@@ -159,7 +159,7 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
             "email_next_attempt_at": now,
             **_confirmation(event, quantity, amount),
         },
-        sales_day=sales.day_and_shard(now, event.pk),
+        sales_day=day_totals.day_and_shard(now, event.pk),
         now=now,
     )
     if not written:
@@ -239,14 +239,14 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
         )
         waitlist_serve(event=event)
         # Last: the day totals are the last locks a transaction takes (evently/locks.py).
-        sales.record_cancellations([booking], at=booking.cancelled_at)
+        day_totals.record_cancellations([booking], at=booking.cancelled_at)
     logger.info("booking cancelled", extra={"booking_id": str(booking.pk)})
     return booking
 
 
 def booking_cancel_all(*, event: Event) -> list[Booking]:
     """Cancel every confirmed booking of a locked event (the event is being cancelled). The
-    caller records the cancellations in the day totals (`sales.record_cancellations`) once it
+    caller records the cancellations in the day totals (`day_totals.record_cancellations`) once it
     has taken its other locks."""
     bookings = list(
         locks.rows(Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED))

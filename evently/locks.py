@@ -6,7 +6,7 @@
     EVENT            an event's row: SELECT ... FOR UPDATE (`events.seats.lock_event`), or the
                      conditional UPDATE of a plain booking (`bookings.statements`)
     EVENT_ROWS       that event's bookings or waitlist entries (`rows`)
-    DAY_TOTALS       rows of per-day totals shared by many events: sales (`analytics.ledger`)
+    DAY_TOTALS       rows of per-day totals shared by many events: sales (`analytics.day_totals`)
                      and scheduled events (`events.summary`), upserted in key order
     OUTBOX           notification rows a mailer claims to send
 

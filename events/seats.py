@@ -1,4 +1,5 @@
-"""The seat ledger of an event: the only code that moves its seat counters.
+"""The seat counters of an event, and the only code that moves them (the plain booking's one
+statement, bookings.statements, mirrors its change here with `take_seats_in_memory`).
 
 Every change happens with the event row locked (`lock_event`) inside the caller's transaction
 and is written with F-expressions, so any number of processes on any number of machines keep

@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
-from analytics import ledger as sales
+from analytics import day_totals
 from bookings.models import Booking
 from bookings.services import booking_cancel_all
 from evently.exceptions import CapacityBelowTaken, EventCancelled, Invalid
@@ -143,7 +143,7 @@ def _cancel_locked(event: Event) -> None:
     event.save(update_fields=["status", "updated_at"])
     # The day totals last, as evently/locks.py orders every transaction's locks.
     if bookings:
-        sales.record_cancellations(bookings, at=bookings[0].cancelled_at)
+        day_totals.record_cancellations(bookings, at=bookings[0].cancelled_at)
     scheduled_event_removed(event.event_time)
     notify(
         user_ids=[b.user_id for b in bookings] + [e.user_id for e in entries],

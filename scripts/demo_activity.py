@@ -10,7 +10,7 @@ services, each at its own moment of the past 30 days: the steps are queued by ti
 that order, with time-machine moving the clock to each step first. So every row the services
 write carries the time it would have had in real use, and every counter moves in the same
 transaction as the rows it counts: the seats and revenue of the event, and the day totals of
-analytics.SalesDay that the overview and the dashboard read (analytics.ledger files a sale
+analytics.SalesDay that the overview and the dashboard read (analytics.day_totals files a sale
 under its booking_time and a cancellation under the moment it happens). Nothing is edited
 afterwards.
 

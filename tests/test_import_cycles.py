@@ -109,3 +109,12 @@ def test_models_and_selectors_never_import_a_service():
         if imported.rsplit(".", 1)[-1] in {"services", "views", "admin"}
     }
     assert upward == set()
+
+
+def test_the_counters_kept_by_every_write_sit_below_the_services():
+    # The seat counters and the day totals are called from services of several apps.
+    graph = dependency_graph()
+    for module in ("events.seats", "analytics.day_totals", "events.summary", "evently.locks"):
+        allowed = {"models", "locks", "lookups", "exceptions", *PACKAGES}
+        above = {m for m in graph[module] if m.rsplit(".", 1)[-1] not in allowed}
+        assert above == set(), (module, above)

@@ -1,4 +1,6 @@
-"""Keeps analytics.SalesDay exact: called inside the transactions that change sales."""
+"""The day totals of sales (analytics.SalesDay), kept exact inside the transactions that
+change sales: the booking, cancellation and offer services call it, so it sits below them
+and imports nothing but models (tests/test_import_cycles.py)."""
 
 from collections import defaultdict
 from collections.abc import Iterable
