@@ -10,7 +10,9 @@ the ORM code it replaces: the same rows, counters and day totals.
   their account is live, in one query.
 - `book_free_seats`: takes the seats under the event's row lock if the event is still as
   read, and in the same statement writes the booking, its notification and the day's sales.
-  The row lock is held from this statement to the commit, nothing else.
+  The row lock is held from this statement to the commit: with no Idempotency-Key, nothing
+  else; with one, the booking is a savepoint of the key's transaction, which renders the
+  answer and writes the key row (one more statement) before it commits.
 """
 
 import functools
