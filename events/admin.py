@@ -8,11 +8,14 @@ from django.utils.html import format_html
 
 from analytics.exports import bookings_csv_response
 from analytics.selectors import event_bookings
+from bookings.admin import booking_badge
 from bookings.models import Booking
+from evently import admin_tools
 from evently.admin_tools import ReadOnlyRecordsMixin, run_each
 from evently.exceptions import DomainError, NotFound
 from events import services
 from events.models import Event
+from waitlist.admin import entry_badge
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 from waitlist.selectors import with_position
 
@@ -51,28 +54,58 @@ class _LatestRowsFormSet(forms.BaseInlineFormSet):
         return super().get_queryset()[:INLINE_ROWS]
 
 
-class _ReadOnlyInline(ReadOnlyRecordsMixin, admin.TabularInline):
+class _RecordsInline(ReadOnlyRecordsMixin, admin.TabularInline):
+    """An event's related records as a read-only table (evently/records_inline.html), each row
+    naming the person rather than the record's ids, with a link to the full list."""
+
+    template = "admin/evently/records_inline.html"
     formset = _LatestRowsFormSet
     extra = 0
     can_delete = False
-    show_change_link = True
+    list_lookup = "event__id__exact"  # the changelist filter for one event's records
+    list_link_text = ""
+    empty_text = ""
+
+    @admin.display(description="Person")
+    def person(self, record):
+        return admin_tools.person(record.user)
+
+    @admin.display(description="Seats")
+    def seats(self, record) -> int:
+        return record.quantity
 
 
-class BookingInline(_ReadOnlyInline):
+class BookingInline(_RecordsInline):
     model = Booking
     verbose_name_plural = f"Bookings (newest {INLINE_ROWS})"
-    fields = ("user", "quantity", "total_amount", "status", "booking_time", "cancelled_at")
+    list_link_text = "All bookings of this event"
+    empty_text = "No bookings yet."
+    fields = ("person", "seats", "amount", "booking_status", "booked")
     readonly_fields = fields
     ordering = ("-booking_time",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
 
+    @admin.display(description="Amount")
+    def amount(self, booking: Booking):
+        return booking.total_amount
 
-class WaitlistInline(_ReadOnlyInline):
+    @admin.display(description="Status")
+    def booking_status(self, booking: Booking):
+        return booking_badge(booking)
+
+    @admin.display(description="Booked")
+    def booked(self, booking: Booking) -> str:
+        return admin_tools.when(booking.booking_time)
+
+
+class WaitlistInline(_RecordsInline):
     model = WaitlistEntry
     verbose_name_plural = f"Active waitlist (first {INLINE_ROWS} in serving order)"
-    fields = ("position", "user", "quantity", "priority", "status", "joined_at", "offer_expires_at")
+    list_link_text = "The whole waitlist of this event"
+    empty_text = "Nobody is waiting."
+    fields = ("position", "person", "seats", "priority", "entry_status", "joined")
     readonly_fields = fields
     ordering = ("-priority", "joined_at", "id")
 
@@ -82,21 +115,29 @@ class WaitlistInline(_ReadOnlyInline):
 
     @admin.display(description="Position")
     def position(self, entry: WaitlistEntry):
-        return entry.position if entry.status == WaitlistEntry.Status.WAITING else "offered"
+        return entry.position if entry.status == WaitlistEntry.Status.WAITING else "\N{EN DASH}"
+
+    @admin.display(description="Status")
+    def entry_status(self, entry: WaitlistEntry):
+        return entry_badge(entry)
+
+    @admin.display(description="Joined")
+    def joined(self, entry: WaitlistEntry) -> str:
+        return admin_tools.when(entry.joined_at)
 
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     form = EventAdminForm
+    # Narrow columns, so the list and its filters fit a 1366 px screen: the venue goes under
+    # the name, the capacity into "Sold" (tickets of capacity, with a meter).
     list_display = (
-        "name",
-        "event_time",
-        "venue",
-        "status",
-        "total_capacity",
-        "available_seats",
-        "held_seats",
-        "utilization",
+        "event",
+        "starts",
+        "event_status",
+        "sold",
+        "free",
+        "held",
         "price",
         "export_link",
     )
@@ -136,18 +177,55 @@ class EventAdmin(admin.ModelAdmin):
         ("State", {"fields": ("status", "export_link", "created_by", "created_at", "updated_at")}),
     )
 
+    @admin.display(description="Event", ordering="name")
+    def event(self, event: Event) -> str:
+        return format_html('{}<span class="ev-sub">{}</span>', event.name, event.venue)
+
+    @admin.display(description="Starts", ordering="event_time")
+    def starts(self, event: Event) -> str:
+        return admin_tools.when(event.event_time)
+
+    @admin.display(description="Status", ordering="status")
+    def event_status(self, event: Event) -> str:
+        if event.status == Event.Status.SCHEDULED and event.event_time <= timezone.now():
+            return admin_tools.badge("past", "Past")
+        return admin_tools.badge(event.status)
+
+    @admin.display(description="Sold", ordering=UTILIZATION)
+    def sold(self, event: Event) -> str:
+        share = event.booked_seats / event.total_capacity if event.total_capacity else 0
+        held = event.held_seats / event.total_capacity if event.total_capacity else 0
+        return format_html(
+            '<span class="ev-nowrap"><span class="ev-meter" aria-hidden="true"><i style="width:'
+            ' {}%"></i><i class="ev-held" style="width: {}%"></i></span>{}</span>'
+            '<span class="ev-sub">{} of {}</span>',
+            round(share * 100),
+            round(held * 100),
+            f"{share:.0%}",
+            event.booked_seats,
+            event.total_capacity,
+        )
+
+    @admin.display(description="Free", ordering="available_seats")
+    def free(self, event: Event) -> int:
+        return event.available_seats
+
+    @admin.display(description="Held", ordering="held_seats")
+    def held(self, event: Event) -> int:
+        return event.held_seats
+
     @admin.display(
         description="Utilization", ordering=F("booked_seats") * 1.0 / F("total_capacity")
     )
     def utilization(self, event: Event) -> str:
         return f"{event.booked_seats / event.total_capacity:.0%}" if event.total_capacity else "-"
 
-    @admin.display(description="Bookings CSV")
+    @admin.display(description="Bookings")
     def export_link(self, event: Event) -> str:
         if not event.pk:
-            return "-"
+            return "\N{EN DASH}"
         url = reverse("admin:events_event_bookings_csv", args=[event.pk])
-        return format_html('<a href="{}">Download</a>', url)
+        return format_html('<a href="{}" download>CSV</a>', url)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status == Event.Status.CANCELLED:
