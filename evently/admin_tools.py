@@ -81,3 +81,8 @@ def person(user) -> str:
 def when(moment) -> str:
     """A moment in the console's short form, in the site's time zone (UTC)."""
     return date_format(localtime(moment), "j M Y, H:i") if moment else "\N{EN DASH}"
+
+
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """ "1 booking", "3 bookings", "2 people"."""
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"

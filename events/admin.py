@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import ExpressionWrapper, F, FloatField
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -11,10 +13,12 @@ from analytics.selectors import event_bookings
 from bookings.admin import booking_badge
 from bookings.models import Booking
 from evently import admin_tools
+from evently.admin_site import checkin_desk_url
 from evently.admin_tools import ReadOnlyRecordsMixin, run_each
 from evently.exceptions import DomainError, NotFound
-from events import services
+from events import selectors, services
 from events.models import Event
+from notifications.selectors import event_message_deliveries
 from waitlist.admin import entry_badge
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 from waitlist.selectors import with_position
@@ -23,6 +27,20 @@ INLINE_ROWS = 50
 UTILIZATION = ExpressionWrapper(
     F("booked_seats") * 1.0 / F("total_capacity"), output_field=FloatField()
 )
+
+
+class EventMessageForm(forms.Form):
+    title = forms.CharField(
+        max_length=200,
+        help_text="The notification's title and the e-mail's subject.",
+        widget=forms.TextInput(attrs={"placeholder": "Doors open at 19:30", "size": 60}),
+    )
+    message = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(
+            attrs={"rows": 7, "placeholder": "Please use the side entrance on Mill Street."}
+        ),
+    )
 
 
 class EventAdminForm(forms.ModelForm):
@@ -234,12 +252,141 @@ class EventAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def get_urls(self):
-        csv = path(
-            "<uuid:event_id>/bookings.csv",
-            self.admin_site.admin_view(self.bookings_csv),
-            name="events_event_bookings_csv",
-        )
-        return [csv, *super().get_urls()]
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<uuid:event_id>/bookings.csv",
+                view(self.bookings_csv),
+                name="events_event_bookings_csv",
+            ),
+            path("<uuid:event_id>/cancel/", view(self.cancel_view), name="events_event_cancel"),
+            path("<uuid:event_id>/message/", view(self.message_view), name="events_event_message"),
+            *super().get_urls(),
+        ]
+
+    # --- Cancel rather than delete ----------------------------------------------------------
+
+    def has_people(self, event: Event) -> bool:
+        """Whether anyone ever booked or waited for the event: then its records are kept, and
+        it can be cancelled but not deleted (as DELETE /api/events/{id} does)."""
+        if not hasattr(event, "_has_people"):
+            event._has_people = (
+                Booking.objects.filter(event=event).exists()
+                or WaitlistEntry.objects.filter(event=event).exists()
+            )
+        return event._has_people
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and self.has_people(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # Deleting several events at once would cancel those with bookings behind a page
+        # that speaks of deleting; "Cancel selected events" says what happens.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        event = self.get_object(request, object_id)
+        if event is not None and self.has_people(event):
+            self.message_user(
+                request,
+                f"{event.name} has bookings or waitlist entries, so it is kept: cancel it instead.",
+                level=messages.INFO,
+            )
+            return redirect("admin:events_event_cancel", event_id=event.pk)
+        return super().delete_view(request, object_id, extra_context)
+
+    def cancel_view(self, request, event_id):
+        event = self._event_or_404(request, event_id)
+        if event.status == Event.Status.CANCELLED:
+            self.message_user(request, f"{event.name} is already cancelled.", messages.INFO)
+            return redirect("admin:events_event_change", event.pk)
+        if request.method == "POST":
+            impact = selectors.event_cancel_impact(event=event)
+            services.event_cancel(event_id=event.pk, actor=request.user)
+            bookings = admin_tools.counted(impact["bookings"], "booking")
+            entries = admin_tools.counted(
+                impact["waitlist_entries"], "waitlist entry", "waitlist entries"
+            )
+            people = admin_tools.counted(impact["people"], "person", "people")
+            self.message_user(
+                request,
+                f"{event.name} is cancelled: {bookings} and {entries} cancelled, "
+                f"{people} notified.",
+                messages.SUCCESS,
+            )
+            return redirect("admin:events_event_change", event.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Cancel {event.name}?",
+            "opts": self.opts,
+            "original": event,
+            "impact": selectors.event_cancel_impact(event=event),
+        }
+        return TemplateResponse(request, "admin/events/event/cancel.html", context)
+
+    # --- Messages to attendees --------------------------------------------------------------
+
+    def message_view(self, request, event_id):
+        event = self._event_or_404(request, event_id)
+        if event.status == Event.Status.CANCELLED:
+            self.message_user(
+                request,
+                f"{event.name} is cancelled: nobody holds a ticket any more.",
+                messages.ERROR,
+            )
+            return redirect("admin:events_event_change", event.pk)
+        form = EventMessageForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                sent = services.event_message_send(
+                    event_id=event.pk, actor=request.user, **form.cleaned_data
+                )
+            except DomainError as exc:  # cancelled since the page was opened
+                self.message_user(request, exc.detail, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"Message sent to {admin_tools.counted(sent, 'ticket holder')} of "
+                    f"{event.name}; its e-mails' delivery is shown below.",
+                    messages.SUCCESS,
+                )
+            change = reverse("admin:events_event_change", args=[event.pk])
+            return HttpResponseRedirect(f"{change}#messages")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Message the ticket holders of {event.name}",
+            "opts": self.opts,
+            "original": event,
+            "form": form,
+            "holders": selectors.event_ticket_holders(event=event),
+        }
+        return TemplateResponse(request, "admin/events/event/message.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        event = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if event is not None:
+            open_ = event.status == Event.Status.SCHEDULED
+            context.update(
+                cancel_url=reverse("admin:events_event_cancel", args=[event.pk]) if open_ else None,
+                message_url=reverse("admin:events_event_message", args=[event.pk])
+                if open_
+                else None,
+                show_cancel_link=open_ and self.has_people(event),
+                checkin_url=checkin_desk_url(event.pk),
+                event_messages=event_message_deliveries(event_id=event.pk),
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def _event_or_404(self, request, event_id) -> Event:
+        event = self.get_object(request, str(event_id))
+        if event is None:
+            raise Http404("No event with this id.")
+        return event
 
     def bookings_csv(self, request, event_id):
         try:
