@@ -198,9 +198,11 @@ def console_today() -> dict:
 
     Bookings, tickets, revenue and cancellations made today (the day totals, as the dashboard
     reads them); the next scheduled event and how full it is; the waitlist offers waiting for
-    an answer and the people still waiting. Four small queries, none growing with the data.
+    an answer (open offers still within their time; one past it waits for the expiry loop)
+    and the people still waiting. Four small queries, none growing with the data.
     """
-    today = timezone.now().astimezone(UTC).date()
+    now = timezone.now()
+    today = now.astimezone(UTC).date()
     day = sales_overview(period=Period(start=today, end=today))
     upcoming = upcoming_utilization(limit=1)
     status = WaitlistEntry.Status
@@ -212,6 +214,8 @@ def console_today() -> dict:
         "cancellations": day["cancellations"],
         "next_event": upcoming[0] if upcoming else None,
         # Each count reads its own partial index (open offers, the waiting queues).
-        "offers_waiting": WaitlistEntry.objects.filter(status=status.OFFERED).count(),
+        "offers_waiting": WaitlistEntry.objects.filter(
+            status=status.OFFERED, offer_expires_at__gt=now
+        ).count(),
         "people_waiting": WaitlistEntry.objects.filter(status=status.WAITING).count(),
     }

@@ -23,7 +23,7 @@ from waitlist.admin import entry_badge
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 from waitlist.selectors import with_position
 
-INLINE_ROWS = 50
+INLINE_ROWS = 10
 UTILIZATION = ExpressionWrapper(
     F("booked_seats") * 1.0 / F("total_capacity"), output_field=FloatField()
 )
@@ -378,6 +378,7 @@ class EventAdmin(admin.ModelAdmin):
                 else None,
                 show_cancel_link=open_ and self.has_people(event),
                 checkin_url=checkin_desk_url(event.pk),
+                summary=selectors.event_summary(event=event),
                 event_messages=event_message_deliveries(event_id=event.pk),
             )
         return super().change_view(request, object_id, form_url, context)

@@ -88,3 +88,17 @@ def event_cancel_impact(*, event: Event) -> dict:
         "offers": waitlist["offers"],
         "people": people,
     }
+
+
+def event_summary(*, event: Event) -> dict:
+    """The figures at the top of an event's page: its seat counters and revenue, and its
+    waitlist by status (one query)."""
+    queue = WaitlistEntry.objects.filter(event=event).aggregate(
+        waiting=Count("id", filter=Q(status=WaitlistEntry.Status.WAITING)),
+        offered=Count("id", filter=Q(status=WaitlistEntry.Status.OFFERED)),
+    )
+    return {
+        "sold_percent": round(event.booked_seats / event.total_capacity * 100),
+        "held_percent": round(event.held_seats / event.total_capacity * 100),
+        **queue,
+    }

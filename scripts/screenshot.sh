@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Screenshot of the admin analytics dashboard as staff see it, saved to docs/dashboard.png.
 #
-# A throwaway SQLite database gets the demo data plus a month of made-up bookings,
-# cancellations and waitlist activity, made through the services at their past times
-# (scripts/demo_activity.py, with the clock moved by time-machine); the development server runs
+# A throwaway SQLite database gets the demo data, a month of bookings, cancellations and
+# waitlist activity made through the services at their past times (evently/demo.py, with the
+# clock moved by time-machine); the development server runs
 # on 127.0.0.1:8093 while headless Chromium, logged in as the demo admin through a session
 # cookie, takes the picture (scripts/screenshot.py). Nothing in the product changes for it.
 set -euo pipefail
@@ -16,16 +16,6 @@ URL="http://127.0.0.1:$PORT/admin/dashboard/"
 if ! command -v chromium >/dev/null; then
   echo "Installing Debian's chromium..."
   apt-get update -qq && apt-get install -y -qq chromium
-fi
-
-# time-machine is a test dependency: install the version pyproject.toml pins if only the
-# runtime ones are there.
-if ! "$PY" -c "import time_machine" 2>/dev/null; then
-  PIN="$("$PY" -c 'import tomllib
-extras = tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]
-print(next(d for d in extras["test"] if d.startswith("time-machine")))')"
-  echo "Installing $PIN..."
-  "$PY" -m pip install --quiet "$PIN"
 fi
 
 WORK="$(mktemp -d)"
@@ -41,7 +31,6 @@ export SQLITE_PATH="$WORK/db.sqlite3" DEBUG=true LOG_LEVEL=WARNING \
   EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend
 "$PY" manage.py migrate --noinput >/dev/null
 "$PY" manage.py load_demo_data >/dev/null
-"$PY" manage.py shell -v 0 -c "from scripts.demo_activity import run; run()"
 
 # A logged-in session for the demo admin, made the way django.contrib.auth.login makes one.
 COOKIE="$("$PY" manage.py shell -v 0 -c '
