@@ -47,6 +47,7 @@ class EventAdminForm(forms.ModelForm):
     class Meta:
         model = Event
         fields = ("name", "description", "venue", "event_time", "price", "total_capacity")
+        widgets = {"description": forms.Textarea(attrs={"rows": 3, "cols": 80})}
 
     def clean_event_time(self):
         # Friendly form errors for the rules the services enforce again under the row lock.
@@ -177,23 +178,31 @@ class EventAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "export_link",
+        "csv_link",
     )
+    # The seat counters are the figures at the top of the page (change_form.html); the form
+    # keeps what staff edit, the event's state, and its record folded away.
     fieldsets = (
-        (None, {"fields": ("id", "name", "description", "venue", "event_time", "price")}),
         (
-            "Seats",
+            None,
             {
                 "fields": (
-                    "total_capacity",
-                    "available_seats",
-                    "booked_seats",
-                    "held_seats",
-                    "utilization",
+                    "name",
+                    "venue",
+                    "event_time",
+                    ("price", "total_capacity"),
+                    "description",
+                    "status",
+                    "csv_link",
                 )
             },
         ),
-        ("State", {"fields": ("status", "export_link", "created_by", "created_at", "updated_at")}),
+        (
+            "Record",
+            {"classes": ["collapse"], "fields": ("created_by", "created_at", "updated_at", "id")},
+        ),
     )
+    add_fieldsets = ((None, {"fields": EventAdminForm.Meta.fields}),)
 
     @admin.display(description="Event", ordering="name")
     def event(self, event: Event) -> str:
@@ -244,6 +253,13 @@ class EventAdmin(admin.ModelAdmin):
             return "\N{EN DASH}"
         url = reverse("admin:events_event_bookings_csv", args=[event.pk])
         return format_html('<a href="{}" download>CSV</a>', url)
+
+    @admin.display(description="Bookings as CSV")
+    def csv_link(self, event: Event) -> str:
+        return self.export_link(event)
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj is not None else self.add_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status == Event.Status.CANCELLED:
