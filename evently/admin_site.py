@@ -11,6 +11,7 @@ than by the Django app that holds them. A registered model no section names stil
 
 import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
@@ -128,8 +129,13 @@ class EventlyAdminSite(admin.AdminSite):
         upcoming = upcoming_utilization(limit=5)
         for row in upcoming:
             row["checkin_url"] = checkin_desk_url(row["event_id"])
+        today = console_today()
+        day = today["date"]
         context = {
-            "today": console_today(),
+            "today": today,
+            # The bookings list filtered to today's bookings (its date filter's own parameters).
+            "bookings_today_url": reverse("admin:bookings_booking_changelist")
+            + f"?booking_time__gte={day}&booking_time__lt={day + timedelta(days=1)}",
             "upcoming": upcoming,
             "has_checkin_desk": any(row["checkin_url"] for row in upcoming),
             **(extra_context or {}),

@@ -15,6 +15,7 @@ check-in desk, checkin-desk.png.
 
 import io
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -38,6 +39,7 @@ from waitlist.models import WaitlistEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = (1366, 768), (1920, 1080)
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-")
 
 
 @pytest.fixture
@@ -113,6 +115,8 @@ class Staff:
 
     def sign_in(self, email: str, password: str) -> None:
         self.open("/admin/login/?next=/admin/")
+        self.check_page()
+        assert "Evently" in self.text("#header")
         self.find("#id_username").send_keys(email)
         self.find("#id_password").send_keys(password)
         self.click(self.find("#login-form [type=submit]"))
@@ -153,6 +157,20 @@ def test_staff_use_the_console_at_1366_px(live_server, browser, demo, shots):
         browser.get(link)
         assert staff.find_all("#content"), link
         staff.check_page()
+
+    # --- A record of each kind, opened from its list ------------------------------------------
+    for listing in ("bookings/booking", "waitlist/waitlistentry", "notifications/notification"):
+        staff.open(f"/admin/{listing}/")
+        staff.click(staff.find("#result_list tbody tr th a"))
+        assert staff.path.endswith("/change/")
+        staff.check_page()
+        assert not UUID.search(staff.text(".breadcrumbs")), staff.text(".breadcrumbs")
+    staff.open("/admin/accounts/user/")
+    search = staff.find("#searchbar")
+    search.send_keys("user@evently.local")
+    staff.click(staff.find("#changelist-search [type=submit]"))
+    staff.click_link("user@evently.local")
+    staff.check_page()
 
     # --- An event's page -----------------------------------------------------------------
     jazz = Event.objects.get(name="Evening Jazz Quartet")
