@@ -18,7 +18,7 @@ help:
 	@echo "make test    - install test dependencies and run the whole suite"
 	@echo "make lint    - ruff check and format check"
 	@echo "make schema  - validate the OpenAPI schema"
-	@echo "make screenshot - headless Chromium picture of the admin dashboard, docs/dashboard.png"
+	@echo "make screenshot - the browser test's pictures of the console, written to docs/"
 	@echo "make bench   - flash-sale benchmark on PostgreSQL, writes docs/benchmarks.md"
 	@echo "make bench-instructions - instructions per booking under callgrind, into docs/benchmarks.md"
 
@@ -63,8 +63,9 @@ format: $(TEST_STAMP)
 schema: $(RUNTIME_STAMP)
 	DEBUG=true $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-# Demo data on a throwaway SQLite database; installs Debian's chromium if it is missing.
-screenshot: $(RUNTIME_STAMP)
+# The browser test over the demo data, saving its pictures to docs/; installs Debian's chromium
+# and chromium-driver if they are missing.
+screenshot: $(TEST_STAMP)
 	@bash scripts/screenshot.sh
 
 # Needs the local PostgreSQL (BENCH_PG) and wrk, installed from Debian's packages if missing.

@@ -236,6 +236,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The console's short date display ("9 Dec 2026, 19:00"), over Django's English formats.
+FORMAT_MODULE_PATH = ["evently.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -46,6 +46,15 @@ if [ ! -x /usr/sbin/nginx ] && [ "$(id -u)" = 0 ]; then
     || echo "Could not install nginx: tests/test_proxy.py will not run." >&2
 fi
 
+# The browser tests (tests/browser/) drive Debian's headless chromium through chromium-driver.
+# Install them when missing and we may; without them those tests skip, or fail under CI.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
+      || echo "Could not install chromium and chromium-driver: tests/browser/ will not run." >&2
+  fi
+fi
+
 # A test run never needs the production guard; the suite checks it in a subprocess.
 export DEBUG="${DEBUG:-false}" SECRET_KEY="${SECRET_KEY:-test-secret-key-not-for-production}"
 exec "$BIN/pytest" "$@"

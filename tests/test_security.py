@@ -167,6 +167,13 @@ MATRIX = {
         STAFF_ONLY,
         lambda w: (f"/api/admin/events/{w.event.pk}/bookings.csv", None),
     ),
+    "POST /api/admin/events/{id}/messages": (
+        (401, 403, 403, 202),
+        lambda w: (
+            f"/api/admin/events/{w.event.pk}/messages",
+            {"title": "Doors open at 19:30", "message": "Use the side entrance."},
+        ),
+    ),
     "GET /api/admin/analytics/events": (
         STAFF_ONLY,
         lambda w: ("/api/admin/analytics/events", None),

@@ -89,7 +89,7 @@ def test_dashboard_shows_the_period_figures_for_staff(staff, sales):
     assert reverse("admin:events_event_change", args=[gala.pk]) in html
     assert "No data yet" not in html
     # The admin chrome is there: the page is part of the admin site.
-    assert "Django administration" in html and "Analytics dashboard" in html
+    assert "Evently" in html and "Analytics dashboard" in html
     # Top events, most tickets first; Gala is 9 of 10 sold.
     assert [row["name"] for row in response.context["top_events"]] == ["Gala", "Small"]
     assert response.context["upcoming"][0]["sold_percent"] == 90
