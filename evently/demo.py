@@ -45,6 +45,7 @@ from accounts.models import User
 from accounts.services import user_create
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
+from evently import locks
 from evently.exceptions import AlreadyCancelled, DomainError
 from events.models import Event
 from events.services import event_cancel, event_create, event_message_send
@@ -359,6 +360,8 @@ def load_demo(now: datetime | None = None) -> dict[str, int]:
             NOTIFICATION_EMAIL_ON_COMMIT=False,  # the story's mailer rounds send them
         ),
         transaction.atomic(),
+        # The story runs alone, before anything serves: its one transaction spans every step.
+        locks.running_alone(),
     ):
         DemoStory(now or timezone.now()).run()
     return {

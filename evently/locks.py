@@ -22,6 +22,7 @@ its transactions start IMMEDIATE (settings), so one writer runs at a time and ho
 lock at once; `_named_locks_needed` is where that is decided.
 """
 
+import contextlib
 import hashlib
 
 from django.db import connection
@@ -56,6 +57,8 @@ def acquire(kind: int) -> None:
     transaction = _transaction()
     if transaction is None:
         raise LockOrderError(f"the {NAMES[kind]} lock is taken outside transaction.atomic()")
+    if getattr(transaction, "_evently_alone", False):
+        return  # see `running_alone`
     held_by, highest = getattr(connection, "_evently_locks", (None, -1))
     if held_by is not transaction:
         highest = -1  # a new transaction: nothing held yet
@@ -66,6 +69,21 @@ def acquire(kind: int) -> None:
         )
     # Keeping the block itself, not its id, so a later block cannot be mistaken for it.
     connection._evently_locks = (transaction, kind)
+
+
+@contextlib.contextmanager
+def running_alone():
+    """Inside it, this transaction may take locks in any order: for a job that runs while
+    nothing else writes, and wants all of its many writes in one transaction (the demo data
+    at a first start). Never for request or background code that runs beside other writers."""
+    transaction = _transaction()
+    if transaction is None:
+        raise LockOrderError("running_alone() is for a transaction: open transaction.atomic()")
+    transaction._evently_alone = True
+    try:
+        yield
+    finally:
+        transaction._evently_alone = False
 
 
 def rows(queryset: QuerySet, kind: int = EVENT_ROWS) -> QuerySet:

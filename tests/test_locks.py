@@ -71,3 +71,14 @@ def test_rows_locks_the_queryset_for_update():
 def test_named_locks_are_needed_on_postgresql_only():
     # SQLite runs one write transaction at a time (IMMEDIATE): it already holds every lock.
     assert locks._named_locks_needed() is (connection.vendor == "postgresql")
+
+
+def test_a_job_running_alone_may_take_locks_in_any_order_within_its_transaction():
+    event = EventFactory()
+    with transaction.atomic(), locks.running_alone():
+        lock_event(event.pk)
+        locks.lock_buyer("u")
+    with transaction.atomic():  # the next transaction is checked again
+        lock_event(event.pk)
+        with pytest.raises(LockOrderError):
+            locks.lock_buyer("u")
