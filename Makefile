@@ -9,7 +9,8 @@ TEST_STAMP := $(VENV)/.test-installed
 PORT ?= 8080
 
 .DEFAULT_GOAL := help
-.PHONY: help run run-prod test lint format migrate demo schema clean screenshot bench
+.PHONY: help run run-prod test lint format migrate demo schema clean screenshot bench \
+	bench-instructions
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve on http://localhost:$(PORT)"
@@ -17,8 +18,9 @@ help:
 	@echo "make test    - install test dependencies and run the whole suite"
 	@echo "make lint    - ruff check and format check"
 	@echo "make schema  - validate the OpenAPI schema"
-	@echo "make screenshot - headless Chromium picture of the admin dashboard, docs/dashboard.png"
+	@echo "make screenshot - the browser test's pictures of the console, written to docs/"
 	@echo "make bench   - flash-sale benchmark on PostgreSQL, writes docs/benchmarks.md"
+	@echo "make bench-instructions - instructions per booking under callgrind, into docs/benchmarks.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,14 +63,21 @@ format: $(TEST_STAMP)
 schema: $(RUNTIME_STAMP)
 	DEBUG=true $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-# Demo data on a throwaway SQLite database; installs Debian's chromium if it is missing.
-screenshot: $(RUNTIME_STAMP)
+# The browser test over the demo data, saving its pictures to docs/; installs Debian's chromium
+# and chromium-driver if they are missing.
+screenshot: $(TEST_STAMP)
 	@bash scripts/screenshot.sh
 
 # Needs the local PostgreSQL (BENCH_PG) and wrk, installed from Debian's packages if missing.
 bench: $(RUNTIME_STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The app's instructions per booking (Evently and the floors), counted by valgrind's callgrind
+# on the local PostgreSQL; a few minutes. Installs valgrind from Debian's packages if missing.
+bench-instructions: $(RUNTIME_STAMP)
+	@command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
+	$(BIN)/python bench/instructions.py $(INSTRUCTIONS_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

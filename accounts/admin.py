@@ -2,12 +2,45 @@ from django.contrib import admin
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import services
 from accounts.models import User, normalize_email_address
+from evently.admin_tools import ReadOnlyRecordsMixin
 
 # Staff rights come from `User.role`; Django's groups and permissions are not used.
 admin.site.unregister(Group)
+
+# The token tables are records of the API's sign-ins, shown under Security: nothing is added
+# or edited by hand (a revocation goes through logout, or a change of role in Users).
+admin.site.unregister(OutstandingToken)
+admin.site.unregister(BlacklistedToken)
+
+
+@admin.register(OutstandingToken)
+class RefreshTokenAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
+    list_display = ("user", "created_at", "expires_at", "jti")
+    search_fields = ("user__email", "=jti")
+    search_help_text = "Search by the account's email, or an exact token id (jti)."
+    list_select_related = ("user",)
+    ordering = ("-created_at",)
+
+
+@admin.register(BlacklistedToken)
+class RevokedTokenAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
+    list_display = ("token_user", "blacklisted_at", "token_expires_at")
+    search_fields = ("token__user__email", "=token__jti")
+    search_help_text = "Search by the account's email, or an exact token id (jti)."
+    list_select_related = ("token__user",)
+    ordering = ("-blacklisted_at",)
+
+    @admin.display(description="Account", ordering="token__user__email")
+    def token_user(self, revoked: BlacklistedToken):
+        return revoked.token.user
+
+    @admin.display(description="Would have expired", ordering="token__expires_at")
+    def token_expires_at(self, revoked: BlacklistedToken):
+        return revoked.token.expires_at
 
 
 class _NormalizedEmailMixin:

@@ -8,6 +8,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, normalize_email_address
 from accounts.tokens import token_pair
+from evently import locks
 from evently.exceptions import EmailTaken, Invalid, TokenNotValid
 
 # Roles from the most rights to the fewest: moving right is a demotion.
@@ -51,7 +52,7 @@ def user_set_access(*, user_id, role: str, is_active: bool) -> User:
     the next request whatever access tokens are still out there.
     """
     with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=user_id)
+        user = locks.rows(User.objects.filter(pk=user_id), locks.ACCOUNT).get()
         lowered = _RANK[role] < _RANK[user.role] or (user.is_active and not is_active)
         user.role, user.is_active = role, is_active
         user.save(update_fields=["role", "is_active"])

@@ -8,7 +8,7 @@ SHARDS = 16
 class SalesDay(models.Model):
     """Running totals of one UTC day (in one shard of events), for the staff overview.
 
-    Written by analytics.ledger in the same transaction as each booking, cancellation and
+    Written by analytics.day_totals in the same transaction as each booking, cancellation and
     accepted offer, so it is always exact: `bookings`/`tickets` made that day, `revenue` of
     those still confirmed, `cancellations` made that day, `conversions` (offers accepted).
     """

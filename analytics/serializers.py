@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking
 from bookings.serializers import BookingSerializer
+from evently.serializers import StrictInputSerializer
 from events.serializers import EventSerializer
 
 MAX_PERIOD_DAYS = 366
@@ -130,3 +131,16 @@ class OverviewSerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         return {"from": serializers.DateField(), "to": serializers.DateField(), **fields}
+
+
+class EventMessageInputSerializer(StrictInputSerializer):
+    title = serializers.CharField(
+        max_length=200, help_text="The notification's title and the e-mail's subject."
+    )
+    message = serializers.CharField(max_length=5000, help_text="The text people receive.")
+
+
+class EventMessageResultSerializer(serializers.Serializer):
+    recipients = serializers.IntegerField(
+        help_text="People holding a confirmed ticket, each sent one notification and e-mail."
+    )

@@ -1,35 +1,88 @@
 from django.contrib import admin
+from django.utils.html import format_html
 
 from bookings import services
-from bookings.models import Booking
+from bookings.models import Booking, TicketCheckIn
+from evently import admin_tools
 from evently.admin_tools import ReadOnlyRecordsMixin, run_each
+
+
+def booking_badge(booking: Booking) -> str:
+    """Confirmed, or cancelled with the moment it was."""
+    if booking.status == Booking.Status.CANCELLED:
+        return admin_tools.badge("cancelled", note=admin_tools.when(booking.cancelled_at))
+    return admin_tools.badge(booking.status)
+
+
+def booking_label(booking: Booking) -> str:
+    """A booking as staff name it: who, how many seats, for what (the model's str() is ids)."""
+    return f"{booking.user.name}, {booking.quantity} seat(s) for {booking.event.name}"
 
 
 @admin.register(Booking)
 class BookingAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
     """Bookings are records: staff read them and cancel through the service, never edit."""
 
-    list_display = (
+    # Narrow columns so the list and its filters fit a 1366 px screen: the person's e-mail
+    # under their name, the event's date under its name, the cancellation time in the status.
+    list_display = ("booked", "person", "event_name", "seats", "amount", "booking_status")
+    list_filter = ("status", ("event", admin.RelatedOnlyFieldListFilter), "booking_time")
+    search_fields = ("user__email", "user__name", "=id")
+    search_help_text = "Search by the booker's e-mail or name, or an exact booking id."
+    list_select_related = ("event", "user")
+    date_hierarchy = "booking_time"
+    ordering = ("-booking_time",)
+    actions = ("cancel_bookings",)
+    fields = (
         "id",
         "event",
-        "user_email",
+        "user",
         "quantity",
         "total_amount",
         "status",
         "booking_time",
         "cancelled_at",
+        "created_at",
+        "updated_at",
     )
-    list_filter = ("status", ("event", admin.RelatedOnlyFieldListFilter), "booking_time")
-    search_fields = ("user__email", "=id")
-    search_help_text = "Search by the booker's email, or an exact booking id."
-    list_select_related = ("event", "user")
-    date_hierarchy = "booking_time"
-    ordering = ("-booking_time",)
-    actions = ("cancel_bookings",)
+    change_form_template = "admin/evently/record_change_form.html"
 
-    @admin.display(description="User", ordering="user__email")
-    def user_email(self, booking: Booking) -> str:
-        return booking.user.email
+    @admin.display(description="Booked", ordering="booking_time")
+    def booked(self, booking: Booking) -> str:
+        return admin_tools.when(booking.booking_time)
+
+    @admin.display(description="Person", ordering="user__email")
+    def person(self, booking: Booking) -> str:
+        return admin_tools.person(booking.user)
+
+    @admin.display(description="Event", ordering="event__event_time")
+    def event_name(self, booking: Booking) -> str:
+        return format_html(
+            '{}<span class="ev-sub">{}</span>',
+            booking.event.name,
+            admin_tools.when(booking.event.event_time),
+        )
+
+    @admin.display(description="Seats", ordering="quantity")
+    def seats(self, booking: Booking) -> int:
+        return booking.quantity
+
+    @admin.display(description="Amount", ordering="total_amount")
+    def amount(self, booking: Booking):
+        return booking.total_amount
+
+    @admin.display(description="Status", ordering="status")
+    def booking_status(self, booking: Booking) -> str:
+        return booking_badge(booking)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        booking = self.get_object(request, object_id)
+        label = booking_label(booking) if booking else None
+        context = {"record_label": label, "subtitle": label, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("event", "user")
 
     @admin.action(description="Cancel selected bookings (seats go to the waitlist)")
     def cancel_bookings(self, request, queryset):
@@ -39,4 +92,36 @@ class BookingAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
             queryset.filter(status=Booking.Status.CONFIRMED),
             lambda booking: services.booking_cancel(booking_id=booking.pk, actor=request.user),
             "Bookings cancelled",
+            label=booking_label,
         )
+
+
+@admin.register(TicketCheckIn)
+class TicketCheckInAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
+    """Who was let in, when and by whom: written by the door (the check-in desk, the API),
+    read here. A check-in is never edited or removed."""
+
+    list_display = ("checked_in", "person", "event_name", "ticket", "checked_in_by")
+    list_filter = (("booking__event", admin.RelatedOnlyFieldListFilter), "checked_in_at")
+    search_fields = ("booking__user__email", "booking__user__name", "=booking__id")
+    search_help_text = "Search by the booker's e-mail or name, or an exact booking id."
+    list_select_related = ("booking__event", "booking__user", "checked_in_by")
+    date_hierarchy = "checked_in_at"
+    ordering = ("-checked_in_at",)
+    fields = ("booking", "index", "checked_in_at", "checked_in_by")
+
+    @admin.display(description="Checked in", ordering="checked_in_at")
+    def checked_in(self, check_in: TicketCheckIn) -> str:
+        return admin_tools.when(check_in.checked_in_at)
+
+    @admin.display(description="Person", ordering="booking__user__email")
+    def person(self, check_in: TicketCheckIn) -> str:
+        return admin_tools.person(check_in.booking.user)
+
+    @admin.display(description="Event", ordering="booking__event__event_time")
+    def event_name(self, check_in: TicketCheckIn) -> str:
+        return check_in.booking.event.name
+
+    @admin.display(description="Ticket")
+    def ticket(self, check_in: TicketCheckIn) -> str:
+        return f"{check_in.index + 1} of {check_in.booking.quantity}"

@@ -2,8 +2,12 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from bookings.models import Booking
-from bookings.services import visible_bookings
 from evently.lookups import get_or_not_found
+
+
+def visible_bookings(user: User) -> QuerySet[Booking]:
+    """Bookings `user` may see: their own, or all of them for an admin."""
+    return Booking.objects.all() if user.is_admin else Booking.objects.filter(user=user)
 
 
 def bookings_of(*, user: User, status: str | None = None) -> QuerySet[Booking]:

@@ -7,8 +7,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from analytics import ledger as sales
+from analytics import day_totals
+from bookings import statements
 from bookings.models import MAX_TICKETS_PER_PERSON, Booking, TicketCheckIn
+from bookings.selectors import visible_bookings
 from evently import locks
 from evently.exceptions import (
     AccountClosed,
@@ -16,16 +18,20 @@ from evently.exceptions import (
     CheckedIn,
     EventClosed,
     EventStarted,
+    NotOffered,
+    OfferExpired,
     SoldOut,
     TicketLimit,
 )
 from evently.lookups import get_or_not_found
 from events.models import Event
-from events.seats import lock_event, move_seats, take_free_seats
+from events.seats import lock_event, move_seats, take_seats_in_memory
+from notifications.delivery import deliver_after_commit
 from notifications.models import Notification
 from notifications.services import notify
-from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
-from waitlist.services import event_is_open, waitlist_join, waitlist_serve
+from waitlist.models import WaitlistEntry
+from waitlist.selectors import waitlist_entry_owned
+from waitlist.services import event_is_open, expire_offer, waitlist_join, waitlist_serve
 
 logger = logging.getLogger(__name__)
 
@@ -49,45 +55,17 @@ def lock_buyer(user: User) -> None:
     two bookings by one person racing each other must take turns here; other people's bookings
     never wait on it. Taken first in a transaction, before any event lock.
     """
-    locks.lock(f"buyer:{user.pk}")
-
-
-def _claims_sql() -> str:
-    event_columns = ", ".join(f'e."{f.column}"' for f in Event._meta.concrete_fields)
-    active = ", ".join(["%s"] * len(ACTIVE_STATUSES))
-    return (
-        f"SELECT {event_columns}, "
-        f'COALESCE((SELECT SUM(b."quantity") FROM "{Booking._meta.db_table}" b '
-        'WHERE b."event_id" = e."id" AND b."user_id" = %s AND b."status" = %s), 0) '
-        'AS "tickets_held", '
-        f'COALESCE((SELECT SUM(w."quantity") FROM "{WaitlistEntry._meta.db_table}" w '
-        f'WHERE w."event_id" = e."id" AND w."user_id" = %s AND w."status" IN ({active})), 0) '
-        'AS "tickets_pending", '
-        f'EXISTS (SELECT 1 FROM "{User._meta.db_table}" u '
-        'WHERE u."id" = %s AND u."is_active") AS "account_active" '
-        f'FROM "{Event._meta.db_table}" e WHERE e."id" = %s'
-    )
-
-
-_CLAIMS_SQL = _claims_sql()
+    locks.lock_buyer(user.pk)
 
 
 def _event_with_claims(event_id, user: User) -> Event | None:
-    """The event (unlocked) with what `user` holds of it, in one query: `tickets_held`
-    (confirmed tickets), `tickets_pending` (seats on the waitlist) and `account_active` (the
-    account still exists and is enabled: the booking route takes the caller from the token
-    alone). None if there is no such event.
-
-    On the path of every booking, so it is SQL written once rather than an ORM query with two
-    correlated subqueries, which took a third of a booking's CPU time to build."""
+    """The event (unlocked) with what `user` holds of it and whether their account is live
+    (see `statements.event_claims`); None if there is no such event or the id is malformed."""
     try:
         event_pk = uuid.UUID(str(event_id))
     except ValueError:
         return None
-    user_pk = User._meta.pk.get_db_prep_value(user.pk, connection)
-    event_pk = Event._meta.pk.get_db_prep_value(event_pk, connection)
-    params = [user_pk, Booking.Status.CONFIRMED, user_pk, *ACTIVE_STATUSES, user_pk, event_pk]
-    return next(iter(Event.objects.raw(_CLAIMS_SQL, params)), None)
+    return statements.event_claims(event_pk, user.pk)
 
 
 def _ensure_within_ticket_limit(event: Event, quantity: int, *, count_waitlist: bool) -> None:
@@ -105,21 +83,22 @@ def _ensure_within_ticket_limit(event: Event, quantity: int, *, count_waitlist: 
         )
 
 
+def _confirmation(event: Event, quantity: int, amount: Decimal, booking_id) -> dict:
+    return {
+        "type": Notification.Type.BOOKING_CONFIRMED,
+        "title": f"Booking confirmed: {event.name}",
+        "message": f"{quantity} ticket(s) for {event.name} on "
+        f"{event.event_time:%Y-%m-%d %H:%M} UTC at {event.venue}. Total {amount}. "
+        f"Your tickets: /api/bookings/{booking_id}/tickets",
+    }
+
+
 def _record_booking(*, event: Event, user: User, quantity: int) -> Booking:
     """Write a confirmed booking and its notification; the caller moves the seats and records
     the sale."""
-    booking = Booking.objects.create(
-        event=event, user=user, quantity=quantity, total_amount=event.price * quantity
-    )
-    notify(
-        user_ids=[user.pk],
-        event=event,
-        type=Notification.Type.BOOKING_CONFIRMED,
-        title=f"Booking confirmed: {event.name}",
-        message=f"{quantity} ticket(s) for {event.name} on {event.event_time:%Y-%m-%d %H:%M} "
-        f"UTC at {event.venue}. Total {booking.total_amount}. "
-        f"Your tickets: /api/bookings/{booking.pk}/tickets",
-    )
+    amount = event.price * quantity
+    booking = Booking.objects.create(event=event, user=user, quantity=quantity, total_amount=amount)
+    notify(user_ids=[user.pk], event=event, **_confirmation(event, quantity, amount, booking.pk))
     return booking
 
 
@@ -134,49 +113,62 @@ def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool)
     else:
         move_seats(event, available=-quantity, booked=quantity, revenue=amount, bookings=1)
     booking = _record_booking(event=event, user=user, quantity=quantity)
-    sales.record_booking(booking, converted=from_held)
+    day_totals.record_booking(booking, converted=from_held)
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return booking
 
 
-class _EventChanged(Exception):
-    """The event changed between reading it and taking its seats: start over, locked."""
-
-
-def _take_seats_and_record_sale(event: Event, booking: Booking, now) -> bool:
-    """Take the booking's seats if the event is still as read, and add it to the day's sales.
-
-    On PostgreSQL in one statement (the sales upsert reads the seat UPDATE's returned row), so
-    the event row stays locked for that statement and the commit only. SQLite runs one writer
-    at a time anyway, and takes the two statements.
-    """
-    if connection.vendor == "postgresql":
-        sale = sales.booking_sale_sql(booking, source="taken")
-        return take_free_seats(event, booking.quantity, now, then=sale)
-    if not take_free_seats(event, booking.quantity, now):
-        return False
-    sales.record_booking(booking, converted=False)
-    return True
-
-
 def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome | None:
-    """The common booking, with the event row locked only from its last statement to the commit.
+    """The common booking: three statements, the event row locked by the last one only.
 
-    The event and the person's tickets are read without locking the event (the buyer's lock
-    makes the ticket count exact); the booking and its notification are written; then one
-    statement takes the seats under the row lock if the event is still as read and adds the
-    day's sales, and the transaction commits. None: the event is missing, closed or short of
-    seats, so the caller answers under the lock; nothing was written.
+    The event and the person's tickets are read without locking the event (the buyer's lock,
+    taken before, makes the ticket count exact); then one statement takes the seats under the
+    row lock if the event is still as read, and writes the booking, its notification and the
+    day's sales (`statements.book_free_seats`); the transaction commits. None: the event is
+    missing, closed, short of seats or changed since it was read, so the caller answers under
+    the lock; nothing was written. PostgreSQL only: SQLite, one writer at a time anyway,
+    always takes the locked path.
     """
+    if connection.vendor != "postgresql":
+        return None
     event = _event_with_claims(event_id, user)
     if event is not None and not event.account_active:
         raise AccountClosed()
     if event is None or not event_is_open(event, now) or event.available_seats < quantity:
         return None
     _ensure_within_ticket_limit(event, quantity, count_waitlist=True)
-    booking = _record_booking(event=event, user=user, quantity=quantity)
-    if not _take_seats_and_record_sale(event, booking, now):
-        raise _EventChanged()  # rolls back the booking and its notification
+    amount = event.price * quantity
+    booking = Booking(
+        id=uuid.uuid4(),
+        event=event,
+        user=user,
+        quantity=quantity,
+        total_amount=amount,
+        status=Booking.Status.CONFIRMED,
+        booking_time=now,
+        created_at=now,
+        updated_at=now,
+    )
+    notification_id = uuid.uuid4()
+    written = statements.book_free_seats(
+        event=event,
+        booking={f.attname: getattr(booking, f.attname) for f in Booking._meta.concrete_fields},
+        notification={
+            "id": notification_id,
+            "user_id": user.pk,
+            "event_id": event.pk,
+            "created_at": now,
+            "email_next_attempt_at": now,
+            **_confirmation(event, quantity, amount, booking.id),
+        },
+        sales_day=day_totals.day_and_shard(now, event.pk),
+        now=now,
+    )
+    if not written:
+        return None
+    booking._state.adding = False
+    take_seats_in_memory(event, quantity, amount)
+    deliver_after_commit([notification_id])
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return BookingOutcome(booking=booking)
 
@@ -210,21 +202,11 @@ def booking_create(
     in between, is answered with the lock taken first (`_book_or_wait`).
     """
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            lock_buyer(user)
-            return _book_free_seats(event_id, user, quantity, now) or _book_or_wait(
-                event_id, user, quantity, join_waitlist, now
-            )
-    except _EventChanged:
-        with transaction.atomic():
-            lock_buyer(user)
-            return _book_or_wait(event_id, user, quantity, join_waitlist, now)
-
-
-def visible_bookings(user: User):
-    """Bookings `user` may see: their own, or all of them for an admin."""
-    return Booking.objects.all() if user.is_admin else Booking.objects.filter(user=user)
+    with transaction.atomic():
+        lock_buyer(user)
+        return _book_free_seats(event_id, user, quantity, now) or _book_or_wait(
+            event_id, user, quantity, join_waitlist, now
+        )
 
 
 def booking_cancel(*, booking_id, actor: User) -> Booking:
@@ -236,7 +218,7 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
     )
     with transaction.atomic():
         event = lock_event(booking.event_id)
-        booking = Booking.objects.select_for_update().get(pk=booking.pk)
+        booking = locks.rows(Booking.objects.filter(pk=booking.pk)).get()
         booking.event = event
         if booking.status == Booking.Status.CANCELLED:
             raise AlreadyCancelled("This booking is already cancelled.")
@@ -247,7 +229,6 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at", "updated_at"])
-        sales.record_cancellations([booking], at=booking.cancelled_at)
         move_seats(
             event,
             available=booking.quantity,
@@ -263,14 +244,18 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
             message=f"Your {booking.quantity} ticket(s) for {event.name} were cancelled.",
         )
         waitlist_serve(event=event)
+        # Last: the day totals are the last locks a transaction takes (evently/locks.py).
+        day_totals.record_cancellations([booking], at=booking.cancelled_at)
     logger.info("booking cancelled", extra={"booking_id": str(booking.pk)})
     return booking
 
 
 def booking_cancel_all(*, event: Event) -> list[Booking]:
-    """Cancel every confirmed booking of a locked event (the event is being cancelled)."""
+    """Cancel every confirmed booking of a locked event (the event is being cancelled). The
+    caller records the cancellations in the day totals (`day_totals.record_cancellations`) once it
+    has taken its other locks."""
     bookings = list(
-        Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED).select_for_update()
+        locks.rows(Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED))
     )
     now = timezone.now()
     tickets = sum(b.quantity for b in bookings)
@@ -278,9 +263,45 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
     Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
         status=Booking.Status.CANCELLED, cancelled_at=now, updated_at=now
     )
-    sales.record_cancellations(bookings, at=now)
+    for booking in bookings:
+        booking.status, booking.cancelled_at, booking.updated_at = (
+            Booking.Status.CANCELLED,
+            now,
+            now,
+        )
     if tickets:
         move_seats(
             event, available=tickets, booked=-tickets, revenue=-amount, bookings=-len(bookings)
         )
     return bookings
+
+
+def waitlist_offer_accept(*, entry_id, user: User):
+    """Turn the caller's open offer into a confirmed booking; the held seats become booked.
+    Accepting an offer is a booking, so it lives with the bookings.
+
+    An offer past its deadline is expired on the spot (its seats passed on) and refused.
+    """
+    entry = waitlist_entry_owned(entry_id, user)
+    with transaction.atomic():
+        lock_buyer(user)
+        event = lock_event(entry.event_id)
+        entry = locks.rows(WaitlistEntry.objects.filter(pk=entry.pk)).get()
+        if entry.status != WaitlistEntry.Status.OFFERED:
+            raise NotOffered()
+        now = timezone.now()
+        if now < entry.offer_expires_at and event_is_open(event, now):
+            booking = booking_confirm(
+                event=event, user=user, quantity=entry.quantity, from_held=True
+            )
+            entry.status = WaitlistEntry.Status.ACCEPTED
+            entry.booking = booking
+            entry.save(update_fields=["status", "booking", "updated_at"])
+            return booking
+        # Too late, or the event started: the offer ends now and its seats are released
+        # (and passed on while the event is still open).
+        expire_offer(event, entry)
+        waitlist_serve(event=event, now=now)
+        closed = not event_is_open(event, now)
+    # Raised after the commit, so the expiry above stands.
+    raise EventClosed() if closed else OfferExpired()

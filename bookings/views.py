@@ -12,6 +12,7 @@ from bookings.serializers import (
     MyBookingSerializer,
     MyBookingsQuerySerializer,
     MyBookingsSerializer,
+    booking_body,
 )
 from bookings.tickets.selectors import booking_tickets
 from bookings.tickets.serializers import TicketSerializer
@@ -56,7 +57,7 @@ class BookingViewSet(viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         outcome = services.booking_create(user=request.user, **data.validated_data)
         if outcome.booking:
-            body = {"result": outcome.result, "booking": BookingSerializer(outcome.booking).data}
+            body = {"result": outcome.result, "booking": booking_body(outcome.booking)}
             return Response(body, status=status.HTTP_201_CREATED)
         entry = outcome.waitlist_entry  # with its position, as the transaction wrote it
         body = {"result": outcome.result, "waitlist_entry": WaitlistEntrySerializer(entry).data}

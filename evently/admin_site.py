@@ -1,23 +1,30 @@
-"""The Django admin site, with its login throttled like the API's, and open to door staff for
-the check-in desk alone.
+"""The staff console: the Django admin site, organised by task, with its login throttled like
+the API's.
 
 Installed through `evently.apps.EventlyAdminConfig` (`default_site`), so `admin.site`, every
 `@admin.register` and `admin.site.urls` use it unchanged.
 
-Who may use which page is read from the account on every request (Django's session
-middleware loads the user row each time): role `admin` is staff and sees everything; role
-`scanner` (door staff) may sign in, and then reaches only the pages wrapped with `door_view`
-(the check-in desk) and its own password change and logout. Every other page of the site is
-wrapped with `admin_view`, as Django's own are, which answers a scanner 403 (its index sends
-them to the desk); a page added later is therefore staff-only unless it opts in.
+The index and the navigation group the models by what staff do with them (`SECTIONS`) rather
+than by the Django app that holds them. A registered model no section names still shows, under
+"Other", so nothing registered elsewhere goes missing.
+
+Door staff use it too. Who may use which page is read from the account on every request
+(Django's session middleware loads the user row each time): role `admin` is staff and sees
+everything; role `scanner` may sign in, and then reaches only the pages wrapped with
+`door_view` (the check-in desk) and its own password change and logout. Every other page of
+the site is wrapped with `admin_view`, as Django's own are, which answers a scanner 403 (its
+index sends them to the desk); a page added later is therefore staff-only unless it opts in.
 """
 
 import math
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -25,8 +32,69 @@ from django.views.decorators.debug import sensitive_post_parameters
 from evently.problems import problem_response
 from evently.throttling import LoginRateThrottle
 
+# The check-in desk of an event (bookings/tickets/desk.py).
+CHECKIN_DESK_URL = "admin-checkin-desk"
 # Pages of the site a scanner may open besides the desk: their own account's.
 _DOOR_STAFF_PAGES = {"logout", "password_change", "password_change_done"}
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    slug: str
+    blurb: str
+    # "app_label.ModelName" -> the name shown (None: the model's own plural name).
+    models: tuple[tuple[str, str | None], ...] = ()
+    # (name, URL name) of pages that are not a model's list.
+    links: tuple[tuple[str, str], ...] = ()
+
+
+SECTIONS = (
+    Section(
+        "Box office",
+        "box-office",
+        "Events on sale, their bookings and their waitlists.",
+        models=(
+            ("events.Event", None),
+            ("bookings.Booking", None),
+            ("waitlist.WaitlistEntry", None),
+        ),
+    ),
+    Section(
+        "Door",
+        "door",
+        "Tickets let in at the door, and the check-in desk of tonight's events.",
+        models=(("bookings.TicketCheckIn", "Check-ins"),),
+        links=(("Check-in desk", "admin-checkin"),),
+    ),
+    Section(
+        "People",
+        "people",
+        "Accounts and their roles: admin for staff, scanner for door staff.",
+        models=(("accounts.User", "Users and roles"),),
+    ),
+    Section(
+        "Messages",
+        "messages",
+        "Every notification sent, with its e-mail delivery.",
+        models=(("notifications.Notification", "Notifications and e-mail"),),
+    ),
+    Section(
+        "Analytics",
+        "analytics",
+        "Sales per day, how full the next events are, waitlist outcomes, top events.",
+        links=(("Analytics dashboard", "admin-dashboard"),),
+    ),
+    Section(
+        "Security",
+        "security",
+        "Refresh tokens issued to apps, and those revoked by sign-out or a change of role.",
+        models=(
+            ("token_blacklist.OutstandingToken", "Refresh tokens"),
+            ("token_blacklist.BlacklistedToken", "Revoked refresh tokens"),
+        ),
+    ),
+)
 
 
 def door_staff_only(user) -> bool:
@@ -34,7 +102,64 @@ def door_staff_only(user) -> bool:
     return bool(user.is_active and getattr(user, "is_door_staff", False) and not user.is_staff)
 
 
+def checkin_desk_url(event_id) -> str | None:
+    """The check-in desk of an event, or None while the console has no desk."""
+    try:
+        return reverse(CHECKIN_DESK_URL, args=[event_id])
+    except NoReverseMatch:
+        return None
+
+
 class EventlyAdminSite(admin.AdminSite):
+    site_header = "Evently"
+    site_title = "Evently console"
+    index_title = "Today"
+    site_url = None  # the API has no public pages to "view"
+
+    def get_app_list(self, request, app_label=None):
+        """The sections of `SECTIONS` with the models the user may see (an app's own page,
+        `/admin/<app>/`, still lists that app alone)."""
+        if app_label is not None:
+            return super().get_app_list(request, app_label)
+        registered = {
+            f"{app['app_label']}.{model['object_name']}": model
+            for app in self._build_app_dict(request).values()
+            for model in app["models"]
+        }
+        sections = []
+        for section in SECTIONS:
+            entries = []
+            for key, name in section.models:
+                model = registered.pop(key, None)
+                if model is not None:
+                    entries.append({**model, "name": name or model["name"]})
+            entries += [_link(name, url_name) for name, url_name in section.links]
+            if entries:
+                sections.append(_section(section.name, section.slug, section.blurb, entries))
+        if registered:
+            others = sorted(registered.values(), key=lambda model: model["name"].lower())
+            sections.append(_section("Other", "other", "", others))
+        return sections
+
+    def index(self, request, extra_context=None):
+        from analytics.selectors import console_today, upcoming_utilization
+
+        upcoming = upcoming_utilization(limit=5)
+        for row in upcoming:
+            row["checkin_url"] = checkin_desk_url(row["event_id"])
+        today = console_today()
+        day = today["date"]
+        context = {
+            "today": today,
+            # The bookings list filtered to today's bookings (its date filter's own parameters).
+            "bookings_today_url": reverse("admin:bookings_booking_changelist")
+            + f"?booking_time__gte={day}&booking_time__lt={day + timedelta(days=1)}",
+            "upcoming": upcoming,
+            "has_checkin_desk": any(row["checkin_url"] for row in upcoming),
+            **(extra_context or {}),
+        }
+        return super().index(request, context)
+
     # Applied here, not only by Django's LoginView inside: the throttle check below can fail
     # too (the cache is a database table), and an error report must not show the password.
     @method_decorator(sensitive_post_parameters())
@@ -85,3 +210,26 @@ class EventlyAdminSite(admin.AdminSite):
     def door_view(self, view, cacheable=False):
         """Django's wrapper for a page door staff use too (the check-in desk)."""
         return super().admin_view(view, cacheable)
+
+
+def _section(name: str, slug: str, blurb: str, models: list[dict]) -> dict:
+    # The keys Django's app_list and nav sidebar templates read, and the blurb the index shows.
+    return {
+        "name": name,
+        "app_label": slug,
+        "app_url": models[0]["admin_url"],
+        "has_module_perms": True,
+        "models": models,
+        "blurb": blurb,
+    }
+
+
+def _link(name: str, url_name: str) -> dict:
+    return {
+        "name": name,
+        "object_name": url_name.replace("-", "_"),
+        "perms": {"view": True},
+        "admin_url": reverse(url_name),
+        "add_url": None,
+        "view_only": True,
+    }

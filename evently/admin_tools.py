@@ -3,12 +3,18 @@
 from collections.abc import Callable, Iterable
 
 from django.contrib import messages
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
 
 from evently.exceptions import DomainError
 
 
-def run_each(request, modeladmin, items: Iterable, action: Callable, verb: str) -> None:
-    """Run a service on each selected item; report successes and refusals to the user.
+def run_each(
+    request, modeladmin, items: Iterable, action: Callable, verb: str, label: Callable = str
+) -> None:
+    """Run a service on each selected item; report successes and refusals (each item named by
+    `label`) to the user.
 
     Each call is its own transaction, so one refusal (say, an already cancelled booking)
     neither blocks nor undoes the others.
@@ -18,7 +24,7 @@ def run_each(request, modeladmin, items: Iterable, action: Callable, verb: str) 
         try:
             action(item)
         except DomainError as exc:
-            refused.append(f"{item}: {exc.detail}")
+            refused.append(f"{label(item)}: {exc.detail}")
         else:
             done += 1
     if done:
@@ -38,3 +44,45 @@ class ReadOnlyRecordsMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Status badges: the tone each status is shown in, across the console.
+_TONES = {
+    "confirmed": "ok",
+    "scheduled": "ok",
+    "sent": "ok",
+    "accepted": "ok",
+    "waiting": "info",
+    "offered": "warn",
+    "pending": "warn",
+    "sending": "warn",
+    "failed": "bad",
+    "expired": "bad",
+}
+
+
+def badge(status: str, label: str | None = None, note: str = "") -> str:
+    """A status as a coloured pill, with an optional line of detail under it."""
+    pill = format_html(
+        '<span class="ev-badge ev-badge-{}">{}</span>',
+        _TONES.get(status, "off"),
+        label or status.replace("_", " ").capitalize(),
+    )
+    return format_html(
+        "{}{}", pill, format_html('<span class="ev-sub">{}</span>', note) if note else ""
+    )
+
+
+def person(user) -> str:
+    """A person as staff know them: the name, with the e-mail address under it."""
+    return format_html('{}<span class="ev-sub">{}</span>', user.name, user.email)
+
+
+def when(moment) -> str:
+    """A moment in the console's short form, in the site's time zone (UTC)."""
+    return date_format(localtime(moment), "j M Y, H:i") if moment else "\N{EN DASH}"
+
+
+def counted(number: int, singular: str, plural: str | None = None) -> str:
+    """ "1 booking", "3 bookings", "2 people"."""
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"

@@ -4,6 +4,10 @@ A client that timed out can send the same request again with the same key: the f
 response is replayed byte for byte (with `Idempotent-Replayed: true`) and nothing changes.
 Keys are scoped to the caller and kept 24 hours. Only successful responses are remembered;
 a refused request (4xx) consumed nothing, so retrying it runs it again.
+
+The key row must commit with the change or not at all, so the handler's transaction is a
+savepoint of the key's: any lock the handler takes (a booking's event row) is held until the
+answer is rendered and the key row written, one statement longer than without a key.
 """
 
 import functools
@@ -35,7 +39,7 @@ def _fingerprint(request) -> str:
 def _try_claim(user_id, key: str) -> bool:
     """Hold a lock on (user, key) until the transaction ends; False if another request has it,
     so the second of two concurrent requests learns at once that the first is in flight."""
-    return locks.try_lock(f"idempotency:{user_id}:{key}")
+    return locks.try_lock_idempotency_key(user_id, key)
 
 
 def _replay(stored: IdempotencyKey) -> HttpResponse:

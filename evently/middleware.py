@@ -4,8 +4,10 @@ import time
 import uuid
 
 from django.conf import settings
+from django.core.handlers.exception import convert_exception_to_response
 from django.utils.encoding import escape_uri_path
 from django.utils.functional import SimpleLazyObject, empty
+from django.utils.module_loading import import_string
 from rest_framework.throttling import BaseThrottle
 
 from evently.logging import request_id_var
@@ -76,6 +78,26 @@ def _user_id(request) -> str | None:
 def _client_address(request) -> str | None:
     # The address the throttles see: X-Forwarded-For is trusted only for NUM_PROXIES hops.
     return BaseThrottle().get_ident(request)
+
+
+class SiteOnlyMiddleware:
+    """Runs SITE_MIDDLEWARE (sessions, auth, messages) for requests outside /api/ only.
+
+    The API authenticates with bearer tokens and keeps no session: on its path those three
+    only cost time, which a booking pays on every request.
+    """
+
+    def __init__(self, get_response):
+        self.api = get_response
+        site = get_response
+        for path in reversed(settings.SITE_MIDDLEWARE):
+            site = convert_exception_to_response(import_string(path)(site))
+        self.site = site
+
+    def __call__(self, request):
+        if request.path_info.startswith("/api/"):
+            return self.api(request)
+        return self.site(request)
 
 
 class DatabaseUnavailableMiddleware:

@@ -28,3 +28,18 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.status_code})"
+
+
+class ThrottleCounter(models.Model):
+    """A client's requests in one fixed window of a throttle rate, when there is no Redis.
+
+    Counted by one upsert a request (evently.throttling); windows that have ended are deleted
+    by `manage.py prune_throttle_counters`, never on the request path.
+    """
+
+    key = models.CharField(max_length=250, primary_key=True)
+    count = models.PositiveIntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -64,3 +64,19 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "first response (`Idempotent-Replayed: true`); another body answers 422; while the first "
     "request is still running, 409. Kept 24 hours, per caller.",
 )
+
+
+EMPTY_MEANS_ABSENT = "Sent empty (`?name=`), it is read as absent."
+
+
+def document_empty_query_values(result, generator, request, public):
+    """Say on every optional query parameter what the code does with an empty value: DRF's
+    serializers and django-filter both read `?status=` as no filter at all."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    text = parameter.get("description", "")
+                    if EMPTY_MEANS_ABSENT not in text:
+                        parameter["description"] = f"{text} {EMPTY_MEANS_ABSENT}".strip()
+    return result

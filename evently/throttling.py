@@ -8,24 +8,46 @@ workers serving one client at once both read the same list and the second write 
 first's entry, so concurrent requests slip through uncounted; and the whole list is pickled
 both ways on every request. Here each client has one counter per fixed window of the rate's
 period, added to with a single atomic increment (on Redis: INCR and EXPIRE in one round
-trip). The price of a fixed window: a client can spend one window's budget at its very end
-and the next one's at the start of the next.
+trip; without Redis, one upsert on a table of counters). The price of a fixed window: a
+client can spend one window's budget at its very end and the next one's at the start of the
+next.
 """
 
+import functools
+from datetime import timedelta
+
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+from django.utils import timezone
 from rest_framework import throttling
 from rest_framework.settings import api_settings
+
+from evently.models import ThrottleCounter
+
+
+def _redis_client(cache: RedisCache):
+    """One client per cache backend (backends are per thread): Django's builds a new
+    `redis.Redis`, with its table of a few hundred response callbacks, on every call, which
+    cost more CPU than the round trip itself. The client shares the backend's pool."""
+    client = getattr(cache, "_throttle_client", None)
+    if client is None:
+        client = cache._throttle_client = cache._cache.get_client(write=True)
+    return client
 
 
 def _increment(cache, key: str, timeout: int) -> int:
     """Add one to the counter `key` (created, expiring in `timeout` seconds, if missing)."""
     if isinstance(cache, RedisCache):
         key = cache.make_and_validate_key(key)
-        pipe = cache._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipe = _redis_client(cache).pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, timeout, nx=True)
         return pipe.execute()[0]
-    # Other caches (the database table when there is no Redis): as atomic as their incr.
+    if isinstance(cache, DatabaseCache):  # no Redis: the counters table, not the cache's
+        return _increment_in_database(key, timeout)
+    # Any other shared cache: as atomic as its incr.
     cache.add(key, 0, timeout)
     try:
         return cache.incr(key)
@@ -34,7 +56,44 @@ def _increment(cache, key: str, timeout: int) -> int:
         return 1
 
 
+@functools.cache
+def _upsert_sql(vendor: str) -> str:
+    table = connection.ops.quote_name(ThrottleCounter._meta.db_table)
+    key, count, expires = (
+        connection.ops.quote_name(ThrottleCounter._meta.get_field(name).column)
+        for name in ("key", "count", "expires_at")
+    )
+    return (
+        f"INSERT INTO {table} ({key}, {count}, {expires}) VALUES (%s, 1, %s) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {count} = {table}.{count} + 1 RETURNING {count}"
+    )
+
+
+def _increment_in_database(key: str, timeout: int) -> int:
+    """Without Redis: one upsert on a table every worker shares (PostgreSQL or SQLite), where
+    Django's database cache took several statements and culled old entries on the way."""
+    expires_at = timezone.now() + timedelta(seconds=timeout)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _upsert_sql(connection.vendor),
+            [key, connection.ops.adapt_datetimefield_value(expires_at)],
+        )
+        return cursor.fetchone()[0]
+
+
+def throttle_counters_prune(*, now=None) -> int:
+    """Delete the counters of windows that have ended."""
+    deleted, _ = ThrottleCounter.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return deleted
+
+
 class _CountedWindow:
+    @property
+    def cache(self):
+        # The backend itself: DRF's `default_cache` is a proxy, which `isinstance` does not
+        # see through, so the Redis path above would never be taken.
+        return caches[DEFAULT_CACHE_ALIAS]
+
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 

@@ -1,31 +1,53 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import ExpressionWrapper, F, FloatField
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from analytics.exports import bookings_csv_response
 from analytics.selectors import event_bookings
+from bookings.admin import booking_badge
 from bookings.models import Booking
+from evently import admin_tools
+from evently.admin_site import checkin_desk_url
 from evently.admin_tools import ReadOnlyRecordsMixin, run_each
 from evently.exceptions import DomainError, NotFound
-from events import services
+from events import selectors, services
 from events.models import Event
+from notifications.selectors import event_message_deliveries
+from waitlist.admin import entry_badge
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 from waitlist.selectors import with_position
 
-INLINE_ROWS = 50
+INLINE_ROWS = 10
 UTILIZATION = ExpressionWrapper(
     F("booked_seats") * 1.0 / F("total_capacity"), output_field=FloatField()
 )
+
+
+class EventMessageForm(forms.Form):
+    title = forms.CharField(
+        max_length=200,
+        help_text="The notification's title and the e-mail's subject.",
+        widget=forms.TextInput(attrs={"placeholder": "Doors open at 19:30", "size": 60}),
+    )
+    message = forms.CharField(
+        max_length=5000,
+        widget=forms.Textarea(
+            attrs={"rows": 7, "placeholder": "Please use the side entrance on Mill Street."}
+        ),
+    )
 
 
 class EventAdminForm(forms.ModelForm):
     class Meta:
         model = Event
         fields = ("name", "description", "venue", "event_time", "price", "total_capacity")
+        widgets = {"description": forms.Textarea(attrs={"rows": 3, "cols": 80})}
 
     def clean_event_time(self):
         # Friendly form errors for the rules the services enforce again under the row lock.
@@ -51,28 +73,58 @@ class _LatestRowsFormSet(forms.BaseInlineFormSet):
         return super().get_queryset()[:INLINE_ROWS]
 
 
-class _ReadOnlyInline(ReadOnlyRecordsMixin, admin.TabularInline):
+class _RecordsInline(ReadOnlyRecordsMixin, admin.TabularInline):
+    """An event's related records as a read-only table (evently/records_inline.html), each row
+    naming the person rather than the record's ids, with a link to the full list."""
+
+    template = "admin/evently/records_inline.html"
     formset = _LatestRowsFormSet
     extra = 0
     can_delete = False
-    show_change_link = True
+    list_lookup = "event__id__exact"  # the changelist filter for one event's records
+    list_link_text = ""
+    empty_text = ""
+
+    @admin.display(description="Person")
+    def person(self, record):
+        return admin_tools.person(record.user)
+
+    @admin.display(description="Seats")
+    def seats(self, record) -> int:
+        return record.quantity
 
 
-class BookingInline(_ReadOnlyInline):
+class BookingInline(_RecordsInline):
     model = Booking
     verbose_name_plural = f"Bookings (newest {INLINE_ROWS})"
-    fields = ("user", "quantity", "total_amount", "status", "booking_time", "cancelled_at")
+    list_link_text = "All bookings of this event"
+    empty_text = "No bookings yet."
+    fields = ("person", "seats", "amount", "booking_status", "booked")
     readonly_fields = fields
     ordering = ("-booking_time",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
 
+    @admin.display(description="Amount")
+    def amount(self, booking: Booking):
+        return booking.total_amount
 
-class WaitlistInline(_ReadOnlyInline):
+    @admin.display(description="Status")
+    def booking_status(self, booking: Booking):
+        return booking_badge(booking)
+
+    @admin.display(description="Booked")
+    def booked(self, booking: Booking) -> str:
+        return admin_tools.when(booking.booking_time)
+
+
+class WaitlistInline(_RecordsInline):
     model = WaitlistEntry
     verbose_name_plural = f"Active waitlist (first {INLINE_ROWS} in serving order)"
-    fields = ("position", "user", "quantity", "priority", "status", "joined_at", "offer_expires_at")
+    list_link_text = "The whole waitlist of this event"
+    empty_text = "Nobody is waiting."
+    fields = ("position", "person", "seats", "priority", "entry_status", "joined")
     readonly_fields = fields
     ordering = ("-priority", "joined_at", "id")
 
@@ -82,21 +134,29 @@ class WaitlistInline(_ReadOnlyInline):
 
     @admin.display(description="Position")
     def position(self, entry: WaitlistEntry):
-        return entry.position if entry.status == WaitlistEntry.Status.WAITING else "offered"
+        return entry.position if entry.status == WaitlistEntry.Status.WAITING else "\N{EN DASH}"
+
+    @admin.display(description="Status")
+    def entry_status(self, entry: WaitlistEntry):
+        return entry_badge(entry)
+
+    @admin.display(description="Joined")
+    def joined(self, entry: WaitlistEntry) -> str:
+        return admin_tools.when(entry.joined_at)
 
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     form = EventAdminForm
+    # Narrow columns, so the list and its filters fit a 1366 px screen: the venue goes under
+    # the name, the capacity into "Sold" (tickets of capacity, with a meter).
     list_display = (
-        "name",
-        "event_time",
-        "venue",
-        "status",
-        "total_capacity",
-        "available_seats",
-        "held_seats",
-        "utilization",
+        "event",
+        "starts",
+        "event_status",
+        "sold",
+        "free",
+        "held",
         "price",
         "export_link",
     )
@@ -118,36 +178,68 @@ class EventAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "export_link",
-        "checkin_link",
+        "csv_link",
     )
+    # The seat counters are the figures at the top of the page (change_form.html); the form
+    # keeps what staff edit, the event's state, and its record folded away.
     fieldsets = (
-        (None, {"fields": ("id", "name", "description", "venue", "event_time", "price")}),
         (
-            "Seats",
+            None,
             {
                 "fields": (
-                    "total_capacity",
-                    "available_seats",
-                    "booked_seats",
-                    "held_seats",
-                    "utilization",
+                    "name",
+                    "venue",
+                    "event_time",
+                    ("price", "total_capacity"),
+                    "description",
+                    "status",
+                    "csv_link",
                 )
             },
         ),
         (
-            "State",
-            {
-                "fields": (
-                    "status",
-                    "export_link",
-                    "checkin_link",
-                    "created_by",
-                    "created_at",
-                    "updated_at",
-                )
-            },
+            "Record",
+            {"classes": ["collapse"], "fields": ("created_by", "created_at", "updated_at", "id")},
         ),
     )
+    add_fieldsets = ((None, {"fields": EventAdminForm.Meta.fields}),)
+
+    @admin.display(description="Event", ordering="name")
+    def event(self, event: Event) -> str:
+        return format_html('{}<span class="ev-sub">{}</span>', event.name, event.venue)
+
+    @admin.display(description="Starts", ordering="event_time")
+    def starts(self, event: Event) -> str:
+        return admin_tools.when(event.event_time)
+
+    @admin.display(description="Status", ordering="status")
+    def event_status(self, event: Event) -> str:
+        if event.status == Event.Status.SCHEDULED and event.event_time <= timezone.now():
+            return admin_tools.badge("past", "Past")
+        return admin_tools.badge(event.status)
+
+    @admin.display(description="Sold", ordering=UTILIZATION)
+    def sold(self, event: Event) -> str:
+        share = event.booked_seats / event.total_capacity if event.total_capacity else 0
+        held = event.held_seats / event.total_capacity if event.total_capacity else 0
+        return format_html(
+            '<span class="ev-nowrap"><span class="ev-meter" aria-hidden="true"><i style="width:'
+            ' {}%"></i><i class="ev-held" style="width: {}%"></i></span>{}</span>'
+            '<span class="ev-sub">{} of {}</span>',
+            round(share * 100),
+            round(held * 100),
+            f"{share:.0%}",
+            event.booked_seats,
+            event.total_capacity,
+        )
+
+    @admin.display(description="Free", ordering="available_seats")
+    def free(self, event: Event) -> int:
+        return event.available_seats
+
+    @admin.display(description="Held", ordering="held_seats")
+    def held(self, event: Event) -> int:
+        return event.held_seats
 
     @admin.display(
         description="Utilization", ordering=F("booked_seats") * 1.0 / F("total_capacity")
@@ -155,19 +247,19 @@ class EventAdmin(admin.ModelAdmin):
     def utilization(self, event: Event) -> str:
         return f"{event.booked_seats / event.total_capacity:.0%}" if event.total_capacity else "-"
 
-    @admin.display(description="Bookings CSV")
+    @admin.display(description="Bookings")
     def export_link(self, event: Event) -> str:
         if not event.pk:
-            return "-"
+            return "\N{EN DASH}"
         url = reverse("admin:events_event_bookings_csv", args=[event.pk])
-        return format_html('<a href="{}">Download</a>', url)
+        return format_html('<a href="{}" download>CSV</a>', url)
 
-    @admin.display(description="Check-in desk")
-    def checkin_link(self, event: Event) -> str:
-        if not event.pk:
-            return "-"
-        url = reverse("admin-checkin-desk", args=[event.pk])
-        return format_html('<a href="{}">Open the door\'s desk</a>', url)
+    @admin.display(description="Bookings as CSV")
+    def csv_link(self, event: Event) -> str:
+        return self.export_link(event)
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj is not None else self.add_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status == Event.Status.CANCELLED:
@@ -176,12 +268,143 @@ class EventAdmin(admin.ModelAdmin):
         return self.readonly_fields
 
     def get_urls(self):
-        csv = path(
-            "<uuid:event_id>/bookings.csv",
-            self.admin_site.admin_view(self.bookings_csv),
-            name="events_event_bookings_csv",
-        )
-        return [csv, *super().get_urls()]
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<uuid:event_id>/bookings.csv",
+                view(self.bookings_csv),
+                name="events_event_bookings_csv",
+            ),
+            path("<uuid:event_id>/cancel/", view(self.cancel_view), name="events_event_cancel"),
+            path("<uuid:event_id>/message/", view(self.message_view), name="events_event_message"),
+            *super().get_urls(),
+        ]
+
+    # --- Cancel rather than delete ----------------------------------------------------------
+
+    def has_people(self, event: Event) -> bool:
+        """Whether anyone ever booked or waited for the event: then its records are kept, and
+        it can be cancelled but not deleted (as DELETE /api/events/{id} does)."""
+        if not hasattr(event, "_has_people"):
+            event._has_people = (
+                Booking.objects.filter(event=event).exists()
+                or WaitlistEntry.objects.filter(event=event).exists()
+            )
+        return event._has_people
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and self.has_people(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        # Deleting several events at once would cancel those with bookings behind a page
+        # that speaks of deleting; "Cancel selected events" says what happens.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def delete_view(self, request, object_id, extra_context=None):
+        event = self.get_object(request, object_id)
+        if event is not None and self.has_people(event):
+            self.message_user(
+                request,
+                f"{event.name} has bookings or waitlist entries, so it is kept: cancel it instead.",
+                level=messages.INFO,
+            )
+            return redirect("admin:events_event_cancel", event_id=event.pk)
+        return super().delete_view(request, object_id, extra_context)
+
+    def cancel_view(self, request, event_id):
+        event = self._event_or_404(request, event_id)
+        if event.status == Event.Status.CANCELLED:
+            self.message_user(request, f"{event.name} is already cancelled.", messages.INFO)
+            return redirect("admin:events_event_change", event.pk)
+        if request.method == "POST":
+            impact = selectors.event_cancel_impact(event=event)
+            cancelled = services.event_cancel(event_id=event.pk, actor=request.user)
+            bookings = admin_tools.counted(impact["bookings"], "booking")
+            entries = admin_tools.counted(
+                impact["waitlist_entries"], "waitlist entry", "waitlist entries"
+            )
+            people = admin_tools.counted(impact["people"], "person", "people")
+            self.message_user(
+                request,
+                f"{event.name} is cancelled: {bookings} and {entries} cancelled, "
+                f"{people} notified.",
+                messages.SUCCESS,
+            )
+            self._tell_who_is_inside(request, event.name, cancelled.tickets_inside)
+            return redirect("admin:events_event_change", event.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Cancel {event.name}?",
+            "opts": self.opts,
+            "original": event,
+            "impact": selectors.event_cancel_impact(event=event),
+        }
+        return TemplateResponse(request, "admin/events/event/cancel.html", context)
+
+    # --- Messages to attendees --------------------------------------------------------------
+
+    def message_view(self, request, event_id):
+        event = self._event_or_404(request, event_id)
+        if event.status == Event.Status.CANCELLED:
+            self.message_user(
+                request,
+                f"{event.name} is cancelled: nobody holds a ticket any more.",
+                messages.ERROR,
+            )
+            return redirect("admin:events_event_change", event.pk)
+        form = EventMessageForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                sent = services.event_message_send(
+                    event_id=event.pk, actor=request.user, **form.cleaned_data
+                )
+            except DomainError as exc:  # cancelled since the page was opened
+                self.message_user(request, exc.detail, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"Message sent to {admin_tools.counted(sent, 'ticket holder')} of "
+                    f"{event.name}; its e-mails' delivery is shown below.",
+                    messages.SUCCESS,
+                )
+            change = reverse("admin:events_event_change", args=[event.pk])
+            return HttpResponseRedirect(f"{change}#messages")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Message the ticket holders of {event.name}",
+            "opts": self.opts,
+            "original": event,
+            "form": form,
+            "holders": selectors.event_ticket_holders(event=event),
+        }
+        return TemplateResponse(request, "admin/events/event/message.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        event = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if event is not None:
+            open_ = event.status == Event.Status.SCHEDULED
+            context.update(
+                cancel_url=reverse("admin:events_event_cancel", args=[event.pk]) if open_ else None,
+                message_url=reverse("admin:events_event_message", args=[event.pk])
+                if open_
+                else None,
+                show_cancel_link=open_ and self.has_people(event),
+                checkin_url=checkin_desk_url(event.pk),
+                summary=selectors.event_summary(event=event),
+                event_messages=event_message_deliveries(event_id=event.pk),
+            )
+        return super().change_view(request, object_id, form_url, context)
+
+    def _event_or_404(self, request, event_id) -> Event:
+        event = self.get_object(request, str(event_id))
+        if event is None:
+            raise Http404("No event with this id.")
+        return event
 
     def bookings_csv(self, request, event_id):
         try:
@@ -196,8 +419,7 @@ class EventAdmin(admin.ModelAdmin):
 
         def cancel(event):
             cancelled = services.event_cancel(event_id=event.pk, actor=request.user)
-            if cancelled.tickets_inside:
-                inside.append((event.name, cancelled.tickets_inside))
+            inside.append((event.name, cancelled.tickets_inside))
 
         run_each(
             request,
@@ -207,6 +429,10 @@ class EventAdmin(admin.ModelAdmin):
             "Events cancelled",
         )
         for name, count in inside:
+            self._tell_who_is_inside(request, name, count)
+
+    def _tell_who_is_inside(self, request, name: str, count: int) -> None:
+        if count:
             self.message_user(
                 request,
                 f"{name}: {count} ticket(s) had already been checked in. Those people are at "

@@ -1,4 +1,5 @@
-"""The seat ledger of an event: the only code that moves its seat counters.
+"""The seat counters of an event, and the only code that moves them (the plain booking's one
+statement, bookings.statements, mirrors its change here with `take_seats_in_memory`).
 
 Every change happens with the event row locked (`lock_event`) inside the caller's transaction
 and is written with F-expressions, so any number of processes on any number of machines keep
@@ -10,10 +11,10 @@ which the database also enforces (`events_event_seats_balance`).
 
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import F
 from django.db.models.functions import Round
 
+from evently import locks
 from evently.lookups import get_or_not_found
 from events.models import Event
 
@@ -36,7 +37,7 @@ def lock_event(event_id) -> Event:
     the event, then its bookings or waitlist entries.
     """
     return get_or_not_found(
-        Event.objects.select_for_update(), pk=event_id, message="No event with this id."
+        locks.rows(Event.objects.all(), locks.EVENT), pk=event_id, message="No event with this id."
     )
 
 
@@ -77,57 +78,10 @@ def move_seats(
     event.cancelled_tickets += cancelled_tickets
 
 
-def _take_sql() -> str:
-    return (
-        f'UPDATE "{Event._meta.db_table}" SET "available_seats" = "available_seats" - %s, '
-        '"booked_seats" = "booked_seats" + %s, "revenue" = ROUND("revenue" + "price" * %s, 2) + 0, '
-        '"confirmed_bookings" = "confirmed_bookings" + 1 '
-        'WHERE "id" = %s AND "status" = %s AND "event_time" > %s AND "available_seats" >= %s '
-        'AND "updated_at" = %s'
-    )
-
-
-_TAKE_SQL = _take_sql()
-
-
-def take_free_seats(
-    event: Event, quantity: int, now, *, then: tuple[str, list] | None = None
-) -> bool:
-    """Move `quantity` free seats of `event`, read earlier without a lock, to booked for one
-    booking (and its price to the revenue), if the event is still as read.
-
-    One UPDATE takes the row lock and checks under it that the event is scheduled, not started,
-    has the seats, and was not edited since it was read (`updated_at`: seat moves leave it
-    alone, staff edits of price, time or status change it). So a booking can write everything
-    else first and lock the event last, for as short a time as possible. It runs on every
-    booking, so it is SQL written once (the revenue rounded as in `_revenue_plus`). False:
-    nothing was changed, and the caller starts over under `lock_event`.
-
-    `then` (PostgreSQL): an `INSERT … SELECT … FROM taken` to run in the same statement, on the
-    row the UPDATE returns when it took the seats, so nothing else holds the row lock longer.
-    """
-    ops = connection.ops
-    params = [
-        quantity,
-        quantity,
-        quantity,
-        Event._meta.pk.get_db_prep_value(event.pk, connection),
-        Event.Status.SCHEDULED,
-        ops.adapt_datetimefield_value(now),
-        quantity,
-        ops.adapt_datetimefield_value(event.updated_at),
-    ]
-    sql = _TAKE_SQL
-    if then is not None:
-        sql = f"WITH taken AS ({_TAKE_SQL} RETURNING 1) {then[0]}"
-        params += then[1]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        if cursor.rowcount != 1:
-            return False
-    amount = event.price * quantity
+def take_seats_in_memory(event: Event, quantity: int, amount: Decimal) -> None:
+    """Mirror on `event` a booking's seats taken in the database by the booking's own
+    statement (bookings.statements.book_free_seats), which locked the row to do it."""
     event.available_seats -= quantity
     event.booked_seats += quantity
     event.revenue += amount
     event.confirmed_bookings += 1
-    return True

@@ -8,10 +8,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from analytics import day_totals
 from bookings.models import Booking
 from bookings.services import booking_cancel_all
 from bookings.tickets.selectors import tickets_let_in
-from evently.exceptions import CapacityBelowTaken, EventCancelled, Invalid
+from evently.exceptions import CapacityBelowTaken, EventCancelled, EventClosed, Invalid
 from events.models import Event
 from events.seats import lock_event
 from events.summary import scheduled_event_added, scheduled_event_moved, scheduled_event_removed
@@ -107,6 +108,37 @@ def event_update(*, event_id, actor: User, changes: dict[str, Any]) -> Event:
     return event
 
 
+def event_message_send(*, event_id, actor: User, title: str, message: str) -> int:
+    """Send staff's message to everyone holding a confirmed ticket for the event; returns how
+    many people it went to.
+
+    One notification per person (however many bookings they hold), written with one insert;
+    each is e-mailed through the outbox like every other notification. The event row is
+    locked, so a cancellation or a booking running at the same time comes wholly before or
+    after the message: nobody whose booking the cancellation took is sent it afterwards.
+    """
+    with transaction.atomic():
+        event = lock_event(event_id)
+        if event.status == Event.Status.CANCELLED:
+            raise EventClosed(
+                "This event is cancelled: its ticket holders can no longer be messaged."
+            )
+        holders = (
+            Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+            .distinct()
+        )
+        sent = notify(
+            user_ids=list(holders),
+            event=event,
+            type=Notification.Type.EVENT_MESSAGE,
+            title=title,
+            message=message,
+        )
+    return len(sent)
+
+
 def event_delete(*, event_id, actor: User) -> str:
     """Delete an event nobody has booked or waited for; otherwise cancel it (`event_cancel`).
 
@@ -154,6 +186,9 @@ def _cancel_locked(event: Event) -> int:
     entries = waitlist_cancel_all(event=event)
     event.status = Event.Status.CANCELLED
     event.save(update_fields=["status", "updated_at"])
+    # The day totals last, as evently/locks.py orders every transaction's locks.
+    if bookings:
+        day_totals.record_cancellations(bookings, at=bookings[0].cancelled_at)
     scheduled_event_removed(event.event_time)
     notify(
         user_ids=[b.user_id for b in bookings] + [e.user_id for e in entries],

@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Func, IntegerField, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 
+from evently import locks
 from events.models import Event, ScheduledDay
 
 ONE_DAY = timedelta(days=1)
@@ -38,6 +39,7 @@ def _day_start(day: date) -> datetime:
 
 
 def _change(deltas: Counter) -> None:
+    locks.acquire(locks.DAY_TOTALS)
     with connection.cursor() as cursor:
         for day, delta in sorted(deltas.items()):  # fixed order: no deadlocks
             value = connection.ops.adapt_datefield_value(day)

@@ -54,6 +54,11 @@ class UpcomingEventPagination(LimitOffsetPagination):
     destroy=extend_schema(
         operation_id="events_destroy",
         responses={204: None, **problems(401, 403, 404)},
+        description="204 either way. An event nobody has booked or waited for is deleted. An "
+        "event with bookings or waitlist entries is cancelled instead, so nothing is lost: its "
+        "status becomes `cancelled` (it stays readable at GET /events/{id}), every confirmed "
+        "booking and active waitlist entry is cancelled, and each person is notified. "
+        "Deleting a cancelled event that has bookings changes nothing.",
     ),
 )
 class EventViewSet(viewsets.GenericViewSet):

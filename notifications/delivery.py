@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from evently import locks
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def _claim(*, ids=None, limit: int, now: datetime) -> list[Notification]:
         rows = Notification.objects.filter(due)
         if ids is not None:
             rows = rows.filter(pk__in=ids)
+        locks.acquire(locks.OUTBOX)
         claimed = list(
             rows.select_for_update(skip_locked=True, of=("self",))
             .select_related("user")

@@ -16,6 +16,7 @@ class Notification(models.Model):
         WAITLIST_OFFER_EXPIRED = "waitlist_offer_expired", "Waitlist offer expired"
         EVENT_UPDATED = "event_updated", "Event updated"
         EVENT_CANCELLED = "event_cancelled", "Event cancelled"
+        EVENT_MESSAGE = "event_message", "Message to attendees"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(

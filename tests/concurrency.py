@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.db import connection
 
+from bookings import statements
 from events import seats
 from events.models import Event
 
@@ -57,15 +58,15 @@ def no_lock(delay: float = 0.05):
 
 
 def slow_take(delay: float = 0.05):
-    """The real one-statement lock-and-take, then holding the lock a little longer."""
-    real = seats.take_free_seats
+    """The real one-statement lock-and-book, then holding the lock a little longer."""
+    real = statements.book_free_seats
 
-    def take_free_seats(event, quantity, now, **kwargs):
-        taken = real(event, quantity, now, **kwargs)
+    def book_free_seats(**kwargs):
+        written = real(**kwargs)
         time.sleep(delay)
-        return taken
+        return written
 
-    return take_free_seats
+    return book_free_seats
 
 
 def without_buyer_lock(monkeypatch, module) -> None:
@@ -85,6 +86,6 @@ def without_lock(monkeypatch, module, delay: float = 0.1) -> None:
 
 def with_slow_lock(monkeypatch, module, delay: float = 0.02) -> None:
     """The real locks of `module`, each held a little longer to widen any race window."""
-    if hasattr(module, "take_free_seats"):
-        monkeypatch.setattr(module, "take_free_seats", slow_take(delay))
+    if hasattr(module, "statements"):
+        monkeypatch.setattr(module.statements, "book_free_seats", slow_take(delay))
     monkeypatch.setattr(module, "lock_event", slow_lock(delay))

@@ -117,3 +117,88 @@ def test_admin_add_user_normalizes_email(staff):
 
     created = User.objects.get(email="new@example.com")
     assert created.is_staff and created.check_password("a-long-staff-password")
+
+
+# --- The console: sections by task, today's figures ---------------------------------------
+
+
+def test_header_says_evently_not_django(staff):
+    html = staff.get("/admin/").content.decode()
+    assert "Evently" in html and "Django administration" not in html
+    assert "evently/console.css" in html and "evently/favicon.svg" in html
+
+
+def test_index_groups_the_console_by_task(staff):
+    response = staff.get("/admin/")
+    sections = {
+        app["name"]: [m["name"] for m in app["models"]] for app in response.context["app_list"]
+    }
+    assert sections == {
+        "Box office": ["Events", "Bookings", "Waitlist entries"],
+        "Door": ["Check-ins", "Check-in desk"],
+        "People": ["Users and roles"],
+        "Messages": ["Notifications and e-mail"],
+        "Analytics": ["Analytics dashboard"],
+        "Security": ["Refresh tokens", "Revoked refresh tokens"],
+    }
+    # The navigation beside every other page has the same sections.
+    nav = staff.get("/admin/events/event/").context["available_apps"]
+    assert [app["name"] for app in nav] == list(sections)
+
+
+def test_token_tables_are_read_only_records_under_security(staff):
+    html = staff.get("/admin/").content.decode()
+    assert "/admin/token_blacklist/blacklistedtoken/add/" not in html
+    assert staff.get("/admin/token_blacklist/blacklistedtoken/").status_code == 200
+    assert staff.get("/admin/token_blacklist/outstandingtoken/").status_code == 200
+    assert staff.get("/admin/token_blacklist/blacklistedtoken/add/").status_code == 403
+
+
+def test_a_model_no_section_names_still_shows_under_other(staff, monkeypatch):
+    from evently import admin_site
+
+    sections = tuple(s for s in admin_site.SECTIONS if s.slug != "security")
+    monkeypatch.setattr(admin_site, "SECTIONS", sections)
+    apps = staff.get("/admin/").context["app_list"]
+    assert apps[-1]["name"] == "Other"
+    assert [m["object_name"] for m in apps[-1]["models"]] == [
+        "BlacklistedToken",
+        "OutstandingToken",
+    ]
+
+
+def test_an_app_page_still_lists_its_own_models(staff):
+    response = staff.get("/admin/events/")
+    assert response.status_code == 200
+    assert [app["app_label"] for app in response.context["app_list"]] == ["events"]
+
+
+def test_index_shows_todays_figures(staff):
+    from bookings.services import booking_cancel, booking_create
+    from tests.factories import UserFactory
+
+    soon = EventFactory(
+        name="Soon", total_capacity=4, price="10.00", event_time=timezone.now() + timedelta(days=1)
+    )
+    EventFactory(name="Later", event_time=timezone.now() + timedelta(days=9))
+    ann, bob, cat = UserFactory.create_batch(3)
+    booking_create(event_id=soon.pk, user=ann, quantity=3)
+    bobs = booking_create(event_id=soon.pk, user=bob, quantity=1).booking
+    booking_create(event_id=soon.pk, user=cat, quantity=2)  # waits for 2
+    booking_cancel(booking_id=bobs.pk, actor=bob)  # one seat free: Cat still waits
+
+    response = staff.get("/admin/")
+    today = response.context["today"]
+    assert (today["bookings"], today["tickets"], today["cancellations"]) == (2, 4, 1)
+    assert str(today["revenue"]) == "30.00"
+    assert (today["offers_waiting"], today["people_waiting"]) == (0, 1)
+    assert today["next_event"]["name"] == "Soon"
+    html = response.content.decode()
+    assert "Bookings today" in html and "Revenue today" in html and "Offers waiting" in html
+    assert "75%" in html  # Soon: 3 of 4 seats
+    assert [row["name"] for row in response.context["upcoming"]] == ["Soon", "Later"]
+
+
+def test_index_of_an_empty_console_says_so(staff):
+    html = staff.get("/admin/").content.decode()
+    assert "No scheduled event to come." in html

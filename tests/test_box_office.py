@@ -46,10 +46,59 @@ def act(staff, url, action, objects):
 def test_event_pages_show_seats_utilization_inlines_and_export(staff, busy):
     event, *_ = busy
     listing = staff.get("/admin/events/event/").content.decode()
-    assert "Busy Night" in listing and "100%" in listing and "Download" in listing
+    csv_url = f"/admin/events/event/{event.pk}/bookings.csv"
+    assert "Busy Night" in listing and "100%" in listing and f'href="{csv_url}"' in listing
+    assert "3 of 3" in listing  # tickets of capacity
     page = staff.get(f"/admin/events/event/{event.pk}/change/").content.decode()
     assert "ann@box.example.com" in page  # bookings inline
     assert "wes@box.example.com" in page and "val@box.example.com" in page  # waitlist inline
+
+
+def test_event_inlines_name_people_not_ids(staff, busy):
+    event, first, second, wes_entry, val_entry = busy
+    page = staff.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+    for record in (first, second, wes_entry, val_entry):
+        assert str(record) not in page  # "2 x <event id> for <user id> (confirmed)"
+        assert str(record.user_id) not in page
+    for booking in (first, second):
+        assert f"/admin/bookings/booking/{booking.pk}/change/" in page
+    assert page.count('class="ev-badge ev-badge-ok">Confirmed<') == 2
+    assert page.count('class="ev-badge ev-badge-info">Waiting<') == 2
+    assert f"/admin/bookings/booking/?event__id__exact={event.pk}" in page
+    assert f"/admin/waitlist/waitlistentry/?event__id__exact={event.pk}" in page
+
+
+def test_event_page_of_an_event_nobody_booked_says_so(staff):
+    event = EventFactory()
+    page = staff.get(f"/admin/events/event/{event.pk}/change/").content.decode()
+    assert "No bookings yet." in page and "Nobody is waiting." in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/bookings/booking/",
+        "/admin/waitlist/waitlistentry/",
+        "/admin/notifications/notification/",
+        "/admin/events/event/",
+    ],
+)
+def test_lists_name_people_and_show_short_times(staff, busy, path):
+    html = staff.get(path).content.decode()
+    if "events" not in path:
+        assert "@box.example.com" in html  # the person, not their id
+    # Django's English format ("Dec. 9, 2026, 7 p.m.") is the console's shorter one.
+    assert " p.m." not in html and " a.m." not in html
+
+
+def test_record_pages_are_titled_by_person_and_event(staff, busy):
+    _, first, _second, wes_entry, _ = busy
+    page = staff.get(f"/admin/bookings/booking/{first.pk}/change/").content.decode()
+    label = f"{first.user.name}, 2 seat(s) for Busy Night"
+    assert label in page
+    assert str(first) not in page
+    page = staff.get(f"/admin/waitlist/waitlistentry/{wes_entry.pk}/change/").content.decode()
+    assert f"{wes_entry.user.name}, 1 seat(s) waiting for Busy Night" in page
 
 
 def test_cancel_event_action_runs_the_service(staff, busy):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from bookings import services as booking_services
 from bookings.models import Booking
-from bookings.services import booking_cancel, booking_create
+from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
 from evently.exceptions import SoldOut, TicketLimit
 from events.services import event_update
 from notifications.models import Notification
@@ -28,7 +28,7 @@ from tests.factories import AdminFactory, EventFactory, UserFactory
 from tests.invariants import assert_books_balance
 from waitlist import services as waitlist_services
 from waitlist.models import WaitlistEntry
-from waitlist.services import waitlist_expire_due, waitlist_offer_accept
+from waitlist.services import waitlist_expire_due
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

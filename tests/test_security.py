@@ -201,6 +201,13 @@ MATRIX = {
         STAFF_ONLY,
         lambda w: (f"/api/admin/events/{w.event.pk}/bookings.csv", None),
     ),
+    "POST /api/admin/events/{id}/messages": (
+        (401, 403, 403, 202, 403),
+        lambda w: (
+            f"/api/admin/events/{w.event.pk}/messages",
+            {"title": "Doors open at 19:30", "message": "Use the side entrance."},
+        ),
+    ),
     "GET /api/admin/analytics/events": (
         STAFF_ONLY,
         lambda w: ("/api/admin/analytics/events", None),
@@ -534,3 +541,23 @@ def test_the_admin_site_is_evently_s():
     from evently.admin_site import EventlyAdminSite
 
     assert isinstance(admin.site, EventlyAdminSite)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/login/", "/admin/logout/", "/admin/events/event/add/", "/admin/accounts/user/"],
+)
+def test_the_admin_site_refuses_a_post_without_its_csrf_token(path, admin_user):
+    from django.test import Client
+
+    # The admin's views check CSRF themselves (csrf_protect); no middleware does it for them.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    response = client.post(path, {"username": admin_user.email, "password": "x"})
+    assert response.status_code == 403
+
+
+def test_api_requests_carry_no_session_cookie(anon_api, user_api):
+    response = user_api.get("/api/auth/me")
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies and "csrftoken" not in response.cookies

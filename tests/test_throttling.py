@@ -6,6 +6,7 @@ import uuid
 import pytest
 import redis
 from django.core.cache import caches
+from django.db import connection
 from django.test import RequestFactory
 
 from evently.throttling import LoginRateThrottle
@@ -51,7 +52,10 @@ def attempts(count: int, address: str) -> list[bool]:
     def attempt():
         throttle = LoginRateThrottle()
         barrier.wait()
-        allowed.append(throttle.allow_request(request, None))
+        try:
+            allowed.append(throttle.allow_request(request, None))
+        finally:
+            connection.close()  # each thread's own, when the counters are in the database
 
     threads = [threading.Thread(target=attempt) for _ in range(count)]
     for thread in threads:
@@ -90,3 +94,39 @@ def test_a_rate_switched_off_counts_nothing(settings, redis_cache):
     }
     assert attempts(5, "10.7.7.7") == [True] * 5
     assert redis_cache._cache.get_client(write=True).keys(f"{redis_cache.key_prefix}*") == []
+
+
+def test_a_request_costs_one_redis_round_trip(login_rate, redis_cache, monkeypatch):
+    # A spy on the real connection: every command batch sent to Redis is counted and sent.
+    sent = []
+    real_send = redis.connection.Connection.send_packed_command
+
+    def send_packed_command(connection, command, check_health=True):
+        sent.append(command)
+        return real_send(connection, command, check_health)
+
+    request = RequestFactory().post("/api/auth/login", REMOTE_ADDR="10.6.6.6")
+    assert LoginRateThrottle().allow_request(request, None)  # opens the pooled connection
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", send_packed_command)
+    assert LoginRateThrottle().allow_request(request, None)
+    assert LoginRateThrottle().allow_request(request, None)
+    assert len(sent) == 2  # INCR and EXPIRE NX pipelined: one batch per request
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_without_redis_are_each_counted(login_rate, settings):
+    # No Redis: the database cache, as settings configure it, and the counters go to their
+    # own table, where the upsert on one row serialises the 40 attempts.
+    from evently.models import ThrottleCounter
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "evently_cache",
+        }
+    }
+
+    allowed = attempts(40, "10.5.5.5")
+    assert (allowed.count(True), allowed.count(False)) == (10, 30)
+    assert ThrottleCounter.objects.get(key__contains="10.5.5.5").count == 40

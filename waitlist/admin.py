@@ -1,11 +1,27 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
+from evently import admin_tools
 from evently.admin_tools import run_each
 from evently.exceptions import DomainError
 from waitlist import services
 from waitlist.models import WaitlistEntry
 from waitlist.selectors import with_position
+
+
+def entry_badge(entry: WaitlistEntry) -> str:
+    """The entry's status; an open offer with the moment it runs out."""
+    if entry.status == WaitlistEntry.Status.OFFERED:
+        return admin_tools.badge(
+            "offered", note=f"until {admin_tools.when(entry.offer_expires_at)}"
+        )
+    return admin_tools.badge(entry.status)
+
+
+def entry_label(entry: WaitlistEntry) -> str:
+    """An entry as staff name it (the model's str() is ids)."""
+    return f"{entry.user.name}, {entry.quantity} seat(s) waiting for {entry.event.name}"
 
 
 class PriorityForm(forms.ModelForm):
@@ -20,18 +36,21 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     changes only through the waitlist services."""
 
     form = PriorityForm
+    # Narrow columns so the list and its filters fit a 1366 px screen: the e-mail under the
+    # person's name, an offer's deadline in its status.
     list_display = (
-        "event",
+        "event_name",
         "position",
-        "user_email",
-        "quantity",
+        "person",
+        "seats",
         "priority",
-        "status",
-        "joined_at",
-        "offer_expires_at",
+        "entry_status",
+        "joined",
     )
+    list_display_links = ("event_name", "person")
     list_filter = ("status", ("event", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("user__email", "event__name")
+    search_fields = ("user__email", "user__name", "event__name")
+    search_help_text = "Search by the person's e-mail or name, or the event's name."
     list_select_related = ("event", "user")
     ordering = ("event__event_time", "event", "-priority", "joined_at", "id")
     actions = ("offer_seats_now", "expire_offers")
@@ -48,17 +67,44 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
         "booking",
     )
     fields = ("priority", *readonly_fields)
+    change_form_template = "admin/evently/record_change_form.html"
 
     def get_queryset(self, request):
-        return with_position(super().get_queryset(request))
+        return with_position(super().get_queryset(request).select_related("event", "user"))
 
     @admin.display(description="Position")
     def position(self, entry: WaitlistEntry):
-        return entry.position if entry.status == WaitlistEntry.Status.WAITING else "-"
+        return entry.position if entry.status == WaitlistEntry.Status.WAITING else "\N{EN DASH}"
 
-    @admin.display(description="User", ordering="user__email")
-    def user_email(self, entry: WaitlistEntry) -> str:
-        return entry.user.email
+    @admin.display(description="Event", ordering="event__event_time")
+    def event_name(self, entry: WaitlistEntry) -> str:
+        return format_html(
+            '{}<span class="ev-sub">{}</span>',
+            entry.event.name,
+            admin_tools.when(entry.event.event_time),
+        )
+
+    @admin.display(description="Person", ordering="user__email")
+    def person(self, entry: WaitlistEntry) -> str:
+        return admin_tools.person(entry.user)
+
+    @admin.display(description="Seats", ordering="quantity")
+    def seats(self, entry: WaitlistEntry) -> int:
+        return entry.quantity
+
+    @admin.display(description="Status", ordering="status")
+    def entry_status(self, entry: WaitlistEntry) -> str:
+        return entry_badge(entry)
+
+    @admin.display(description="Joined", ordering="joined_at")
+    def joined(self, entry: WaitlistEntry) -> str:
+        return admin_tools.when(entry.joined_at)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        entry = self.get_object(request, object_id)
+        label = entry_label(entry) if entry else None
+        context = {"record_label": label, "subtitle": label, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, context)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not obj.is_active:
@@ -90,6 +136,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
             queryset.filter(status=WaitlistEntry.Status.OFFERED),
             lambda entry: services.waitlist_offer_expire(entry_id=entry.pk, actor=request.user),
             "Offers expired",
+            label=entry_label,
         )
 
     def has_add_permission(self, request):

@@ -48,3 +48,12 @@ def waitlist_entries_of(*, user: User, active_only: bool = False) -> QuerySet[Wa
 def waitlist_entry_get(*, entry_id, user: User) -> WaitlistEntry:
     entries = _entries() if user.is_admin else _entries().filter(user=user)
     return get_or_not_found(entries, pk=entry_id, message="No waitlist entry with this id.")
+
+
+def waitlist_entry_owned(entry_id, user: User) -> WaitlistEntry:
+    """One of `user`'s own entries (not an admin's view of everyone's); others are 404."""
+    return get_or_not_found(
+        WaitlistEntry.objects.filter(user=user),
+        pk=entry_id,
+        message="No waitlist entry with this id.",
+    )

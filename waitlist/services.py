@@ -8,12 +8,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from evently import locks
 from evently.exceptions import (
     AlreadyCancelled,
     AlreadyWaitlisted,
-    EventClosed,
     NotOffered,
-    OfferExpired,
     WaitlistEntryClosed,
 )
 from evently.lookups import get_or_not_found
@@ -22,7 +21,7 @@ from events.seats import lock_event, move_seats
 from notifications.models import Notification
 from notifications.services import notify
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
-from waitlist.selectors import with_position
+from waitlist.selectors import waitlist_entry_owned, with_position
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +113,8 @@ def _release_offer(event: Event, entry: WaitlistEntry, status: str) -> None:
     move_seats(event, available=entry.quantity, held=-entry.quantity)
 
 
-def _expire_offer(event: Event, entry: WaitlistEntry) -> None:
+def expire_offer(event: Event, entry: WaitlistEntry) -> None:
+    """End an open offer of a locked event as expired: its seats come back, its owner is told."""
     _release_offer(event, entry, Status.EXPIRED)
     notify(
         user_ids=[entry.user_id],
@@ -129,61 +129,23 @@ def _expire_offer(event: Event, entry: WaitlistEntry) -> None:
 def _expire_due_offers(event: Event, now: datetime) -> list[WaitlistEntry]:
     """Expire a locked event's offers past their deadline; their seats become available."""
     due = list(
-        WaitlistEntry.objects.filter(
-            event=event, status=Status.OFFERED, offer_expires_at__lte=now
-        ).select_for_update()
+        locks.rows(
+            WaitlistEntry.objects.filter(
+                event=event, status=Status.OFFERED, offer_expires_at__lte=now
+            )
+        )
     )
     for entry in due:
-        _expire_offer(event, entry)
+        expire_offer(event, entry)
     return due
-
-
-def _owned_entry(entry_id, user: User) -> WaitlistEntry:
-    return get_or_not_found(
-        WaitlistEntry.objects.filter(user=user),
-        pk=entry_id,
-        message="No waitlist entry with this id.",
-    )
-
-
-def waitlist_offer_accept(*, entry_id, user: User):
-    """Turn the caller's open offer into a confirmed booking; the held seats become booked.
-
-    An offer past its deadline is expired on the spot (its seats passed on) and refused.
-    """
-    from bookings.services import booking_confirm, lock_buyer  # bookings depends on waitlist
-
-    entry = _owned_entry(entry_id, user)
-    with transaction.atomic():
-        lock_buyer(user)
-        event = lock_event(entry.event_id)
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
-        if entry.status != Status.OFFERED:
-            raise NotOffered()
-        now = timezone.now()
-        if now < entry.offer_expires_at and event_is_open(event, now):
-            booking = booking_confirm(
-                event=event, user=user, quantity=entry.quantity, from_held=True
-            )
-            entry.status = Status.ACCEPTED
-            entry.booking = booking
-            entry.save(update_fields=["status", "booking", "updated_at"])
-            return booking
-        # Too late, or the event started: the offer ends now and its seats are released
-        # (and passed on while the event is still open).
-        _expire_offer(event, entry)
-        waitlist_serve(event=event, now=now)
-        closed = not event_is_open(event, now)
-    # Raised after the commit, so the expiry above stands.
-    raise EventClosed() if closed else OfferExpired()
 
 
 def waitlist_entry_leave(*, entry_id, user: User) -> WaitlistEntry:
     """Leave the waitlist (decline an offer or stop waiting); held seats pass on."""
-    entry = _owned_entry(entry_id, user)
+    entry = waitlist_entry_owned(entry_id, user)
     with transaction.atomic():
         event = lock_event(entry.event_id)
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = locks.rows(WaitlistEntry.objects.filter(pk=entry.pk)).get()
         entry.event = event
         if entry.status == Status.CANCELLED:
             raise AlreadyCancelled("You already left this waitlist.")
@@ -206,10 +168,10 @@ def waitlist_offer_expire(*, entry_id, actor: User) -> WaitlistEntry:
     )
     with transaction.atomic():
         event = lock_event(entry.event_id)
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = locks.rows(WaitlistEntry.objects.filter(pk=entry.pk)).get()
         if entry.status != Status.OFFERED:
             raise NotOffered()
-        _expire_offer(event, entry)
+        expire_offer(event, entry)
         waitlist_serve(event=event)
     return entry
 
@@ -232,7 +194,7 @@ def waitlist_entry_set_priority(*, entry_id, priority: int, actor: User) -> Wait
     )
     with transaction.atomic():
         lock_event(entry.event_id)
-        entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+        entry = locks.rows(WaitlistEntry.objects.filter(pk=entry.pk)).get()
         if not entry.is_active:
             raise WaitlistEntryClosed()
         entry.priority = priority
@@ -243,7 +205,7 @@ def waitlist_entry_set_priority(*, entry_id, priority: int, actor: User) -> Wait
 def waitlist_cancel_all(*, event: Event) -> list[WaitlistEntry]:
     """Cancel every active entry of a locked event (the event is being cancelled)."""
     entries = list(
-        WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES).select_for_update()
+        locks.rows(WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES))
     )
     held = sum(e.quantity for e in entries if e.status == Status.OFFERED)
     WaitlistEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
@@ -272,6 +234,7 @@ class ExpirySummary:
 def _expire_event(event_id, now: datetime, summary: ExpirySummary) -> None:
     with transaction.atomic():
         # Another copy of the command holding this event is already doing the work.
+        locks.acquire(locks.EVENT)
         event = Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
         if event is None:
             return
@@ -284,9 +247,9 @@ def _expire_event(event_id, now: datetime, summary: ExpirySummary) -> None:
             return
         # Started (or cancelled): nothing more will be offered; close the waitlist.
         active = list(
-            WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES)
-            .select_for_update()
-            .order_by("joined_at")
+            locks.rows(
+                WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES)
+            ).order_by("joined_at")
         )
         for entry in active:
             if entry.status == Status.OFFERED:

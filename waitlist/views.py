@@ -3,6 +3,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from bookings import services as booking_services
 from bookings.serializers import BookingSerializer
 from evently.idempotency import idempotent
 from evently.schema import IDEMPOTENCY_KEY, problems
@@ -47,7 +48,7 @@ class WaitlistEntryViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     @idempotent
     def accept(self, request, pk=None):
-        booking = services.waitlist_offer_accept(entry_id=pk, user=request.user)
+        booking = booking_services.waitlist_offer_accept(entry_id=pk, user=request.user)
         return Response(
             {"booking": BookingSerializer(booking).data}, status=status.HTTP_201_CREATED
         )

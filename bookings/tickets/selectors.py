@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Booking, TicketAttendee, TicketCheckIn
-from bookings.services import visible_bookings
+from bookings.selectors import visible_bookings
 from bookings.tickets.codes import TicketRef, ref_from_ticket_id, ticket_code, ticket_id
 from evently.exceptions import NotFound
 from evently.lookups import get_or_not_found

@@ -16,6 +16,7 @@ from accounts.models import User
 from bookings.models import Booking, TicketAttendee, TicketCheckIn
 from bookings.tickets.codes import TicketRef
 from bookings.tickets.selectors import Ticket, ticket_get, with_ticket_state
+from evently import locks
 from evently.exceptions import (
     AlreadyCheckedIn,
     EventStarted,
@@ -37,6 +38,7 @@ def _locked_booking(ref: TicketRef) -> Booking | None:
     look for check-ins, so whichever comes second sees what the first committed. The event
     row is not locked: bookings and staff edits never wait on the door.
     """
+    locks.acquire(locks.EVENT_ROWS)  # the booking only: no event lock before it
     bookings = Booking.objects.select_related("event", "user").select_for_update(of=("self",))
     return with_ticket_state(bookings, ref.index).filter(pk=ref.booking_id).first()
 

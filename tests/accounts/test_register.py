@@ -89,5 +89,5 @@ def test_passwords_are_hashed_with_argon2_outside_tests():
     # The autouse fixture swaps in MD5 for speed; the module's own setting is Argon2 first.
     from evently import settings as module
 
-    assert module.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert module.PASSWORD_HASHERS[0] == "accounts.hashers.Argon2idHasher"
     assert real.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]

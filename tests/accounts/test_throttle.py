@@ -27,8 +27,10 @@ def test_login_is_throttled_per_client_address(anon_api, settings):
     assert elsewhere.status_code == 401
 
 
-def test_throttle_counters_live_in_the_shared_database_cache(anon_api, settings):
-    # Without REDIS_URL the counters sit in a table every worker shares; migrate created it.
+def test_without_redis_each_request_is_one_upsert_on_the_counters_table(
+    anon_api, settings, django_assert_num_queries
+):
+    # Without REDIS_URL the counters sit in a table every worker shares.
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -42,12 +44,32 @@ def test_throttle_counters_live_in_the_shared_database_cache(anon_api, settings)
             "login": "2/min",
         },
     }
-    from django.db import connection
+    from django.test import RequestFactory
 
+    from evently.models import ThrottleCounter
+    from evently.throttling import LoginRateThrottle
+
+    request = RequestFactory().post("/api/auth/login", REMOTE_ADDR="10.4.4.4")
+    with django_assert_num_queries(1):
+        assert LoginRateThrottle().allow_request(request, None)
     payload = {"email": "x@example.com", "password": "whatever-it-is"}
     assert anon_api.post("/api/auth/login", payload, format="json").status_code == 401
     assert anon_api.post("/api/auth/login", payload, format="json").status_code == 401
     assert anon_api.post("/api/auth/login", payload, format="json").status_code == 429
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM evently_cache")
-        assert cursor.fetchone()[0] >= 1
+    [counter] = ThrottleCounter.objects.filter(key__contains="127.0.0.1")
+    assert counter.count == 3
+
+
+def test_ended_windows_are_pruned_by_the_command(settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from evently.models import ThrottleCounter
+
+    now = timezone.now()
+    ThrottleCounter.objects.create(key="old", count=5, expires_at=now - timedelta(seconds=1))
+    ThrottleCounter.objects.create(key="live", count=1, expires_at=now + timedelta(seconds=60))
+    call_command("prune_throttle_counters", verbosity=0)
+    assert list(ThrottleCounter.objects.values_list("key", flat=True)) == ["live"]

@@ -153,3 +153,36 @@ def test_refresh_checks_the_account_again(anon_api, user):
     user.save()
     response = anon_api.post("/api/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
     assert_problem(response, 401, "token_not_valid")
+
+
+def test_a_token_is_verified_once_per_process_and_still_expires(user, monkeypatch):
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    from tests.conftest import client_for
+
+    decoded = []
+    real_decode = TokenBackend.decode
+
+    def decode(backend, token, verify=True):
+        decoded.append(token)
+        return real_decode(backend, token, verify)
+
+    monkeypatch.setattr(TokenBackend, "decode", decode)
+    api = client_for(user)
+    assert api.get("/api/auth/me").status_code == 200
+    assert api.get("/api/auth/me").status_code == 200
+    assert len(decoded) == 1  # the second request reused the first one's check
+    with time_machine.travel(timezone.now() + timedelta(minutes=16)):
+        assert_problem(api.get("/api/auth/me"), 401, "token_not_valid")
+
+
+def test_a_tampered_token_is_refused_even_after_the_real_one_was_verified(user):
+    from tests.conftest import client_for
+
+    api = client_for(user)
+    assert api.get("/api/auth/me").status_code == 200
+    header = api._credentials["HTTP_AUTHORIZATION"]
+    head, payload, signature = header.removeprefix("Bearer ").split(".")
+    forged = f"{head}.{payload}.{signature[:-2]}{'AA' if signature[-2:] != 'AA' else 'BB'}"
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert_problem(api.get("/api/auth/me"), 401, "token_not_valid")

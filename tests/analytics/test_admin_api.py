@@ -8,13 +8,12 @@ import time_machine
 from django.utils import timezone
 
 from bookings.models import Booking
-from bookings.services import booking_cancel, booking_create
+from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
 from bookings.tickets.codes import TicketRef
 from bookings.tickets.services import ticket_check_in
 from tests.conftest import client_for
 from tests.factories import EventFactory, UserFactory
 from tests.problems import assert_problem
-from waitlist.services import waitlist_offer_accept
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import charts, selectors
-from bookings.services import booking_cancel, booking_create
+from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
 from bookings.tickets.codes import TicketRef
 from bookings.tickets.services import ticket_check_in
 from events.models import Event
@@ -14,7 +14,6 @@ from events.services import event_cancel
 from tests.factories import AdminFactory, EventFactory, UserFactory
 from waitlist.services import (
     waitlist_entry_leave,
-    waitlist_offer_accept,
     waitlist_offer_expire,
 )
 
@@ -94,7 +93,7 @@ def test_dashboard_shows_the_period_figures_for_staff(staff, sales):
     # Every card has figures but attendance: none of these events is over yet.
     assert html.count("No data yet") == 1 and "no past event sold tickets" in html
     # The admin chrome is there: the page is part of the admin site.
-    assert "Django administration" in html and "Analytics dashboard" in html
+    assert "Evently" in html and "Analytics dashboard" in html
     # Top events, most tickets first; Gala is 9 of 10 sold.
     assert [row["name"] for row in response.context["top_events"]] == ["Gala", "Small"]
     assert response.context["upcoming"][0]["sold_percent"] == 90

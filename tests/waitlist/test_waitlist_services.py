@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from bookings.models import Booking
-from bookings.services import booking_cancel, booking_create
+from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
 from evently.exceptions import (
     AlreadyCancelled,
     EventClosed,
@@ -21,7 +21,7 @@ from notifications.models import Notification
 from tests.factories import EventFactory, UserFactory
 from tests.invariants import assert_books_balance
 from waitlist.models import WaitlistEntry
-from waitlist.services import waitlist_entry_leave, waitlist_expire_due, waitlist_offer_accept
+from waitlist.services import waitlist_entry_leave, waitlist_expire_due
 
 pytestmark = pytest.mark.django_db
 

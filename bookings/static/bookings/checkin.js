@@ -168,7 +168,8 @@
             return {};
           })
           .then(function (body) {
-            return [body, response.status];
+            // Signed out, the request was sent on to the login page.
+            return [body, response.redirected ? 401 : response.status];
           });
       })
       .then(function (answer) {

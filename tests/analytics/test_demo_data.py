@@ -1,7 +1,9 @@
-"""The month of demo sales behind docs/dashboard.png, held to the bookings it made.
+"""The demo data a first `make run` shows, held to the bookings it made.
 
-scripts/demo_activity.py books, cancels and serves waitlists over the past 30 days; the
-overview and the dashboard must then show, day by day, what the Booking rows say.
+`load_demo_data` (evently/demo.py) books, cancels, serves waitlists, cancels an event and sends
+messages over the past 30 days, through the services at their times; the overview and the
+dashboard must then show, day by day, what the Booking rows say, and the story must have what
+a newcomer is meant to see.
 """
 
 import io
@@ -17,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.models import Booking
 from events.models import Event
-from scripts import demo_activity
+from notifications.models import Notification
 from tests.conftest import client_for
 from tests.invariants import assert_books_balance
 from waitlist.models import WaitlistEntry
@@ -31,13 +33,11 @@ ZERO = Decimal("0.00")
 
 
 @pytest.fixture
-def demo(capsys):
-    """The demo data and its month of activity, as `make screenshot` makes them, at NOW; the
-    test reads the figures at NOW too. The demo admin."""
+def demo():
+    """The demo data as `make run` loads it, at NOW; the test reads the figures at NOW too.
+    The demo admin."""
     with time_machine.travel(NOW):
         call_command("load_demo_data", stdout=io.StringIO())
-        demo_activity.run()
-        capsys.readouterr()  # its summary line
         yield User.objects.get(email="admin@evently.local")
 
 
@@ -91,7 +91,10 @@ def assert_revenue_never_below_zero(revenues) -> None:
         assert running >= 0, f"{day}: cumulative revenue {running}"
 
 
-def test_overview_of_the_demo_month_equals_a_recount_of_its_bookings(demo):
+# Each load tells a month of story (several seconds), so each test checks several things.
+
+
+def test_overview_and_dashboard_of_the_demo_month_equal_a_recount_of_its_bookings(client, demo):
     days = recount()
     first = min(days)
     # The whole month is inside the dashboard's default 30 days, and spread over it.
@@ -115,9 +118,8 @@ def test_overview_of_the_demo_month_equals_a_recount_of_its_bookings(demo):
     assert offered.exists()
     assert not offered.filter(offer_expires_at__lte=timezone.now()).exists()
 
-
-def test_dashboard_of_the_demo_month_draws_a_recount_of_its_bookings(client, demo):
-    expected = expected_series(recount(), TODAY - timedelta(days=29), TODAY)
+    # The dashboard draws the same days.
+    expected = expected_series(days, TODAY - timedelta(days=29), TODAY)
     client.force_login(demo)
     response = client.get("/admin/dashboard/?days=30")
     assert response.status_code == 200
@@ -128,3 +130,50 @@ def test_dashboard_of_the_demo_month_draws_a_recount_of_its_bookings(client, dem
     revenue_bars = response.context["revenue_chart"].bars
     assert [bar.value for bar in revenue_bars] == [row["revenue"] for row in expected]
     assert_revenue_never_below_zero((bar.label, bar.value) for bar in revenue_bars)
+
+
+def test_the_story_has_what_a_newcomer_should_see_and_loads_once(demo):
+    now = timezone.now()
+    events = Event.objects.all()
+    for event in events:
+        assert_books_balance(event)
+    # Sold out, with people waiting and offers open within their time.
+    workshop = Event.objects.get(name="Python Workshop: Async in Practice")
+    assert workshop.available_seats == 0
+    entries = WaitlistEntry.objects.filter(event=workshop)
+    assert entries.filter(status="waiting").exists()
+    assert entries.filter(status="offered", offer_expires_at__gt=now).exists()
+    # Events that took place, with the tickets they sold.
+    past = events.filter(event_time__lt=now, status="scheduled")
+    assert past.count() == 2 and all(event.booked_seats > 0 for event in past)
+    # One called off: its bookings cancelled and everyone told.
+    rooftop = Event.objects.get(status="cancelled")
+    assert rooftop.cancelled_bookings > 0 and rooftop.booked_seats == 0
+    assert Notification.objects.filter(event=rooftop, type="event_cancelled").exists()
+    # Messages to ticket holders, and every e-mail recorded as sent, at its time.
+    messages = Notification.objects.filter(type="event_message")
+    assert messages.values("title").distinct().count() == 2
+    assert not Notification.objects.exclude(email_status="sent").exists()
+    # The story's mailer runs hourly.
+    delays = [n.email_sent_at - n.created_at for n in Notification.objects.all()]
+    assert timedelta(0) < min(delays) and max(delays) < timedelta(hours=1, minutes=1)
+    # Bookings on most days of the month, and cancellations among them.
+    days = {b.booking_time.date() for b in Booking.objects.all()}
+    assert len(days) >= 25
+    assert Booking.objects.filter(status="cancelled").count() >= 20
+    # The demo user has a booking and a place in a queue.
+    demo_user = User.objects.get(email="user@evently.local")
+    assert Booking.objects.filter(user=demo_user, status="confirmed").exists()
+    assert WaitlistEntry.objects.filter(user=demo_user, status__in=["waiting", "offered"]).exists()
+
+    # Run again (as every `make run` does), it changes nothing and prints the logins.
+    counts = (User.objects.count(), Booking.objects.count(), Notification.objects.count())
+    out = io.StringIO()
+    call_command("load_demo_data", stdout=out)
+    assert (User.objects.count(), Booking.objects.count(), Notification.objects.count()) == counts
+    text = out.getvalue()
+    assert "already loaded" in text
+    assert (
+        "admin@evently.local / evently-admin" in text
+        and "user@evently.local / evently-user" in text
+    )

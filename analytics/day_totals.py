@@ -1,4 +1,6 @@
-"""Keeps analytics.SalesDay exact: called inside the transactions that change sales."""
+"""The day totals of sales (analytics.SalesDay), kept exact inside the transactions that
+change sales: the booking, cancellation and offer services call it, so it sits below them
+and imports nothing but models (tests/test_import_cycles.py)."""
 
 from collections import defaultdict
 from collections.abc import Iterable
@@ -8,6 +10,7 @@ from decimal import Decimal
 from django.db import connection
 
 from analytics.models import SHARDS, SalesDay
+from evently import locks
 
 _TABLE = SalesDay._meta.db_table
 _COUNTERS = ("bookings", "tickets", "revenue", "cancellations", "conversions")
@@ -17,8 +20,6 @@ _ADD_ON_CONFLICT = " ON CONFLICT (day, shard) DO UPDATE SET " + ", ".join(
     f"{c} = {_TABLE}.{c} + excluded.{c}" for c in _COUNTERS
 )
 _UPSERT = f"{_INSERT}VALUES ({_VALUES}){_ADD_ON_CONFLICT}"
-# The same upsert fed by the rows of another query of its statement: see `booking_sale_sql`.
-_UPSERT_FROM = f"{_INSERT}SELECT {_VALUES} FROM {{source}}{_ADD_ON_CONFLICT}"
 
 
 def _shard(event_id) -> int:
@@ -31,6 +32,7 @@ def _day(moment: datetime):
 
 def _add(rows: dict) -> None:
     """Add each ((day, shard) -> counters) delta, creating the day's row when it is new."""
+    locks.acquire(locks.DAY_TOTALS)
     with connection.cursor() as cursor:
         for (day, shard), delta in sorted(rows.items()):  # fixed order: no deadlocks
             values = [delta.get(c, 0) for c in _COUNTERS]
@@ -51,13 +53,9 @@ def record_booking(booking, *, converted: bool) -> None:
     _add({key: _booking_delta(booking, converted)})
 
 
-def booking_sale_sql(booking, *, source: str) -> tuple[str, list]:
-    """`record_booking` (not converted) as an upsert that adds the sale once per row of
-    `source`, a query of the statement it becomes part of (PostgreSQL)."""
-    delta = _booking_delta(booking, converted=False)
-    day = connection.ops.adapt_datefield_value(_day(booking.booking_time))
-    params = [day, _shard(booking.event_id), *(delta.get(c, 0) for c in _COUNTERS)]
-    return _UPSERT_FROM.format(source=source), params
+def day_and_shard(moment: datetime, event_id) -> tuple:
+    """The SalesDay row a sale of `event_id` at `moment` is added to."""
+    return _day(moment), _shard(event_id)
 
 
 def record_cancellations(bookings: Iterable, *, at: datetime) -> None:

@@ -1,18 +1,18 @@
 """The check-in desk in a real browser, as door staff use it.
 
-Headless Chromium (Debian's `chromium` and `chromium-driver`, which scripts/test.sh installs
-when it runs as root) is driven by selenium against the live test server: a scanner signs in
-through the admin's form, opens tonight's event, and "scans" by typing codes and Enter into
-whatever has the focus, as a USB barcode scanner does; the test reads the answer, its colour,
-the counts and the lists, then checks someone in by name. Skipped, saying why, only where
+Headless Chromium (tests/browser/chromium.py: Debian's chromium and chromium-driver, which
+scripts/test.sh installs when it runs as root) is driven by selenium against the live test
+server: a scanner signs in through the admin's form, opens tonight's event, and "scans" by
+typing codes and Enter into whatever has the focus, as a USB barcode scanner does; the test
+reads the answer, its colour, the counts and the lists, then checks someone in by name. The
+page must not scroll sideways nor log a console error. Skipped, saying why, only where
 Chromium is missing and CI is unset; under CI it must run.
 
-Set CHECKIN_DESK_SCREENSHOT=docs/checkin-desk.png to save the picture of the desk's green
-answer there (it is always saved in the test's temporary directory).
+Every run saves the desk's green answer under pytest's temporary directory; with
+EVENTLY_SCREENSHOTS=docs (`make screenshot`) it is docs/checkin-desk.png.
 """
 
 import os
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,55 +21,32 @@ from django.utils import timezone
 
 from bookings.services import booking_cancel, booking_create
 from bookings.tickets.codes import TicketRef, ticket_code
+from tests.browser.chromium import (
+    chromium,
+    console_errors,
+    require_chromium,
+    save_page,
+    sideways_scroll,
+)
 from tests.factories import PASSWORD, EventFactory, ScannerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHROMIUM = shutil.which("chromium")
-CHROMEDRIVER = shutil.which("chromedriver")
+ROOT = Path(__file__).resolve().parents[2]
 WAIT = 15
 
 
 @pytest.fixture
-def browser(tmp_path):
-    missing = [
-        package
-        for package, found in (("chromium", CHROMIUM), ("chromium-driver", CHROMEDRIVER))
-        if not found
-    ]
-    if missing:
-        message = (
-            f"the browser test needs Debian's {' and '.join(missing)} "
-            "(apt-get install chromium chromium-driver; scripts/test.sh does it as root)"
-        )
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set: {message}")
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def shots(tmp_path_factory) -> Path:
+    wanted = os.environ.get("EVENTLY_SCREENSHOTS")
+    return ROOT / wanted if wanted else tmp_path_factory.mktemp("screenshots")
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-        "--window-size=1280,820",
-        "--lang=en-GB",
-    ):
-        options.add_argument(flag)
-    # The driver from Debian's package: selenium then downloads nothing.
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
+
+@pytest.fixture
+def browser():
+    require_chromium()
+    with chromium(1280, 820) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def wait_until(browser, condition, what: str):
@@ -78,7 +55,7 @@ def wait_until(browser, condition, what: str):
     return WebDriverWait(browser, WAIT).until(lambda d: condition(d), message=what)
 
 
-def test_a_scanner_checks_people_in_at_the_desk(live_server, browser, tmp_path):
+def test_a_scanner_checks_people_in_at_the_desk(live_server, browser, shots):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -146,12 +123,8 @@ def test_a_scanner_checks_people_in_at_the_desk(live_server, browser, tmp_path):
     scanned(code(anns, 0))
     assert "Ann Holder · ticket 1 of 2" in answer("ok", "Checked in")
     wait_until(browser, lambda d: counts() == ("1", "3", "2"), "the counts after one in")
-    shot = tmp_path / "checkin-desk.png"
-    browser.save_screenshot(str(shot))
-    if os.environ.get("CHECKIN_DESK_SCREENSHOT"):
-        target = Path(os.environ["CHECKIN_DESK_SCREENSHOT"])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, target)
+    assert not sideways_scroll(browser)
+    save_page(browser, shots / "checkin-desk.png")
     assert browser.switch_to.active_element == box  # still focused for the next one
 
     # Amber: already in, with the time. Red: void, unknown, another event's ticket.
@@ -205,3 +178,4 @@ def test_a_scanner_checks_people_in_at_the_desk(live_server, browser, tmp_path):
     ]
     recent = browser.find_element(By.ID, "recent").text
     assert "Bob Walker" in recent and "Ann Holder" in recent
+    assert console_errors(browser) == []

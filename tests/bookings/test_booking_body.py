@@ -1,0 +1,45 @@
+"""The hand-built answer to a new booking is exactly what BookingSerializer makes."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from rest_framework.renderers import JSONRenderer
+
+from bookings.models import Booking
+from bookings.serializers import BookingSerializer, booking_body
+from bookings.services import booking_cancel, booking_create
+from tests.factories import EventFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def rendered(data) -> bytes:
+    return JSONRenderer().render(data)
+
+
+@pytest.mark.parametrize("price", [Decimal("0.00"), Decimal("12.50"), Decimal("99999.99")])
+def test_a_new_bookings_body_renders_byte_for_byte_as_the_serializer(user, price):
+    event = EventFactory(price=price, name="Gala «Ünïcode»", venue='Hall "A"')
+    booking = booking_create(event_id=event.pk, user=user, quantity=3).booking
+    assert rendered(booking_body(booking)) == rendered(BookingSerializer(booking).data)
+    stored = Booking.objects.select_related("event").get(pk=booking.pk)
+    assert rendered(booking_body(stored)) == rendered(BookingSerializer(stored).data)
+
+
+def test_a_cancelled_bookings_body_matches_too():
+    person = UserFactory()
+    booking = booking_create(event_id=EventFactory().pk, user=person, quantity=1).booking
+    cancelled = booking_cancel(booking_id=booking.pk, actor=person)
+    body = booking_body(cancelled)
+    assert body == json.loads(rendered(BookingSerializer(cancelled).data))
+    assert body["cancelled_at"] is not None
+
+
+def test_the_api_answers_a_booking_with_every_field_of_the_schema(user_api):
+    event = EventFactory()
+    response = user_api.post(
+        "/api/bookings", {"event_id": str(event.pk), "quantity": 2}, format="json"
+    )
+    assert response.status_code == 201
+    assert list(response.json()["booking"]) == list(BookingSerializer().fields)
