@@ -45,6 +45,8 @@ from accounts.models import User
 from accounts.services import user_create
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
+from bookings.tickets.codes import TicketRef
+from bookings.tickets.services import ticket_check_in
 from evently import locks
 from evently.exceptions import AlreadyCancelled, DomainError
 from events.models import Event
@@ -55,6 +57,9 @@ from waitlist.services import waitlist_entry_leave, waitlist_expire_due
 
 DEMO_ADMIN = ("admin@evently.local", "Demo Admin", "evently-admin")
 DEMO_USER = ("user@evently.local", "Demo User", "evently-user")
+DEMO_SCANNER = ("door@evently.local", "Demo Door", "evently-door")
+# Of a past event's tickets, the share let in at the door (the rest are the no-shows).
+SHOW_UP = 0.85
 
 DAYS = 30
 # How often the story's mailer runs. The real loop runs every few seconds; an hour keeps the
@@ -151,6 +156,7 @@ class DemoStory:
         self.rng = random.Random(7)
         self.timeline = Timeline(end=now)
         self.admin: User | None = None
+        self.scanner: User | None = None
         self.people: list[User] = []
         self.answered: set = set()  # offers whose answer is queued
         self.ttl = timedelta(seconds=settings.WAITLIST_OFFER_TTL_SECONDS)
@@ -175,6 +181,9 @@ class DemoStory:
             email=DEMO_ADMIN[0], name=DEMO_ADMIN[1], password=DEMO_ADMIN[2], role="admin"
         )
         demo_user = user_create(email=DEMO_USER[0], name=DEMO_USER[1], password=DEMO_USER[2])
+        self.scanner = user_create(
+            email=DEMO_SCANNER[0], name=DEMO_SCANNER[1], password=DEMO_SCANNER[2], role="scanner"
+        )
         names = [f"{first} {last}" for last in LAST_NAMES for first in FIRST_NAMES]
         # The guests book; nobody signs in as them, so they have no password (and hashing 120
         # of them with Argon2 would be most of the load's time).
@@ -188,7 +197,11 @@ class DemoStory:
         for name, venue, days, capacity, price in UPCOMING:
             self.create_event(name, venue, evening + timedelta(days=days), capacity, price)
         for name, venue, days_ago, capacity, price in PAST:
-            self.create_event(name, venue, evening - timedelta(days=days_ago), capacity, price)
+            past = self.create_event(
+                name, venue, evening - timedelta(days=days_ago), capacity, price
+            )
+            # Doors open half an hour before: most of the tickets sold by then are let in.
+            self.timeline.at(past.event_time - timedelta(minutes=20), self.open_doors, past)
         name, venue, days, cancelled_ago, capacity, price = CANCELLED
         rooftop = self.create_event(name, venue, evening + timedelta(days=days), capacity, price)
         self.timeline.at(self.now - timedelta(days=cancelled_ago, hours=3), self.call_off, rooftop)
@@ -295,6 +308,16 @@ class DemoStory:
 
     def call_off(self, event: Event) -> None:
         event_cancel(event_id=event.pk, actor=self.admin)
+
+    def open_doors(self, event: Event) -> None:
+        """The door scans most tickets of the event's confirmed bookings, through the same
+        check-in service as the desk and the API."""
+        for booking in Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED):
+            for index in range(booking.quantity):
+                if self.rng.random() < SHOW_UP:
+                    ticket_check_in(
+                        ref=TicketRef(booking.pk, index), event_id=event.pk, actor=self.scanner
+                    )
 
     def message(self, event: Event, title: str, message: str) -> None:
         event_message_send(event_id=event.pk, actor=self.admin, title=title, message=message)

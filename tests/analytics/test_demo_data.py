@@ -146,6 +146,15 @@ def test_the_story_has_what_a_newcomer_should_see_and_loads_once(demo):
     # Events that took place, with the tickets they sold.
     past = events.filter(event_time__lt=now, status="scheduled")
     assert past.count() == 2 and all(event.booked_seats > 0 for event in past)
+    # Most of their tickets were let in at the door, some were not (the no-shows), and none of
+    # another event's.
+    from bookings.models import TicketCheckIn
+
+    for event in past:
+        inside = TicketCheckIn.objects.filter(booking__event=event).count()
+        assert 0.6 * event.booked_seats <= inside < event.booked_seats, (inside, event)
+    assert not TicketCheckIn.objects.exclude(booking__event__in=past).exists()
+    assert User.objects.get(email="door@evently.local").role == "scanner"
     # One called off: its bookings cancelled and everyone told.
     rooftop = Event.objects.get(status="cancelled")
     assert rooftop.cancelled_bookings > 0 and rooftop.booked_seats == 0

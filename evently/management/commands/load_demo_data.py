@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from evently.demo import DEMO_ADMIN, DEMO_USER, demo_loaded, load_demo
+from evently.demo import DEMO_ADMIN, DEMO_SCANNER, DEMO_USER, demo_loaded, load_demo
 
 
 class Command(BaseCommand):
@@ -28,3 +28,6 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins:")
         self.stdout.write(f"  admin: {DEMO_ADMIN[0]} / {DEMO_ADMIN[2]}  (also for /admin/)")
         self.stdout.write(f"  user:  {DEMO_USER[0]} / {DEMO_USER[2]}")
+        self.stdout.write(
+            f"  door:  {DEMO_SCANNER[0]} / {DEMO_SCANNER[2]}  (role scanner: the check-in desk)"
+        )
