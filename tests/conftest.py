@@ -66,6 +66,13 @@ def scanner_user(db):
     return ScannerFactory(name="Sam Scanner", email="sam@example.com")
 
 
+@pytest.fixture
+def staff(client, admin_user):
+    """The Django test client, signed in to the admin site as an admin."""
+    client.force_login(admin_user)
+    return client
+
+
 def client_for(user) -> APIClient:
     client = APIClient()
     if user is not None:

@@ -9,12 +9,6 @@ from tests.factories import EventFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
 @pytest.mark.parametrize(
     "path",
     [

@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def busy():
     """3 seats: two holders (2 + 1), a waiting queue of Wes (1) then Val (2)."""
     event = EventFactory(total_capacity=3, name="Busy Night")

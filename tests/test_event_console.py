@@ -18,12 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff(client, admin_user):
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
 def busy():
     """3 seats: Ann holds 2 (in two bookings) and Bob 1; Wes (1) and Val (2) wait."""
     event = EventFactory(total_capacity=3, name="Busy Night")

@@ -12,7 +12,6 @@ Every run saves the desk's green answer under pytest's temporary directory; with
 EVENTLY_SCREENSHOTS=docs (`make screenshot`) it is docs/checkin-desk.png.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -34,12 +33,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 15
-
-
-@pytest.fixture
-def shots(tmp_path_factory) -> Path:
-    wanted = os.environ.get("EVENTLY_SCREENSHOTS")
-    return ROOT / wanted if wanted else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture

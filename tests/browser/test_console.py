@@ -14,7 +14,6 @@ checkin-desk.png, is taken by tests/browser/test_checkin_desk.py, showing a scan
 """
 
 import io
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,13 +39,6 @@ from waitlist.models import WaitlistEntry
 ROOT = Path(__file__).resolve().parents[2]
 SCREENS = (1366, 768), (1920, 1080)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-")
-
-
-@pytest.fixture
-def shots(tmp_path_factory) -> Path:
-    """Where the screenshots go: docs/ when asked for, else a temporary directory."""
-    wanted = os.environ.get("EVENTLY_SCREENSHOTS")
-    return ROOT / wanted if wanted else tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture
