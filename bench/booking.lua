@@ -9,6 +9,8 @@
 local tokens, users, events = {}, {}, {}
 local path = os.getenv("EVENTLY_PATH") or "/api/bookings"
 local step = tonumber(os.getenv("EVENTLY_THREADS") or "1")
+-- EVENTLY_IDEMPOTENCY=1: every booking carries an Idempotency-Key of its own (its number).
+local keyed = os.getenv("EVENTLY_IDEMPOTENCY") == "1"
 local counter = 0
 
 local function lines(name)
@@ -34,10 +36,12 @@ function request()
   local body = string.format(
     '{"event_id": "%s", "user_id": "%s", "quantity": 1, "join_waitlist": false}',
     events[e], users[u])
-  return wrk.format("POST", path, {
+  local headers = {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. tokens[u],
-  }, body)
+  }
+  if keyed then headers["Idempotency-Key"] = "bench-" .. counter end
+  return wrk.format("POST", path, headers, body)
 end
 
 dofile("bench/report.lua")
