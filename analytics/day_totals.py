@@ -12,14 +12,24 @@ from django.db import connection
 from analytics.models import SHARDS, SalesDay
 from evently import locks
 
-_TABLE = SalesDay._meta.db_table
 _COUNTERS = ("bookings", "tickets", "revenue", "cancellations", "conversions")
-_INSERT = f"INSERT INTO {_TABLE} (day, shard, {', '.join(_COUNTERS)}) "
-_VALUES = ", ".join(["%s"] * (2 + len(_COUNTERS)))
-_ADD_ON_CONFLICT = " ON CONFLICT (day, shard) DO UPDATE SET " + ", ".join(
-    f"{c} = {_TABLE}.{c} + excluded.{c}" for c in _COUNTERS
-)
-_UPSERT = f"{_INSERT}VALUES ({_VALUES}){_ADD_ON_CONFLICT}"
+
+
+def _upsert_sql() -> str:
+    """Add a delta to a (day, shard) row, creating it when new: one statement, where the ORM
+    would need a read and then an insert or an update. Names come from the model."""
+    column = {f.name: connection.ops.quote_name(f.column) for f in SalesDay._meta.concrete_fields}
+    table = connection.ops.quote_name(SalesDay._meta.db_table)
+    counters = [column[name] for name in _COUNTERS]
+    values = ", ".join(["%s"] * (2 + len(counters)))
+    return (
+        f"INSERT INTO {table} ({column['day']}, {column['shard']}, {', '.join(counters)}) "
+        f"VALUES ({values}) ON CONFLICT ({column['day']}, {column['shard']}) DO UPDATE SET "
+        + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
+    )
+
+
+_UPSERT = _upsert_sql()
 
 
 def _shard(event_id) -> int:
