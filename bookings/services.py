@@ -25,7 +25,7 @@ from evently.exceptions import (
 )
 from evently.lookups import get_or_not_found
 from events.models import Event
-from events.seats import lock_event, move_seats, take_seats_in_memory
+from events.seats import lock_event, mirror_seats, move_seats
 from notifications.delivery import deliver_after_commit
 from notifications.models import Notification
 from notifications.services import notify
@@ -167,7 +167,7 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
     if not written:
         return None
     booking._state.adding = False
-    take_seats_in_memory(event, quantity, amount)
+    mirror_seats(event, available=-quantity, booked=quantity, revenue=amount, bookings=1)
     deliver_after_commit([notification_id])
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return BookingOutcome(booking=booking)

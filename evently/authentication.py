@@ -19,10 +19,9 @@ class ClaimsJWTAuthentication(JWTAuthentication):
     """Bearer JWT authentication that takes the user from the token's claims.
 
     The access token carries the user's id and role (see accounts.tokens), so a request needs
-    no database lookup to know who is calling and whether they are staff. The price: a role
-    change or a deactivation takes effect when the access token expires (JWT_ACCESS_MINUTES,
-    15 by default); refreshing checks the account again. Tokens without a role claim fall back
-    to a lookup.
+    no database lookup to know who is calling. What the caller may do is read from the account
+    as it is now, by the permissions (evently/permissions.py), not from the role claim. Tokens
+    without a role claim fall back to a lookup.
     """
 
     def get_validated_token(self, raw_token: bytes):

@@ -1,5 +1,5 @@
 """The seat counters of an event, and the only code that moves them (the plain booking's one
-statement, bookings.statements, mirrors its change here with `take_seats_in_memory`).
+statement, bookings.statements, mirrors its change here with `mirror_seats`).
 
 Every change happens with the event row locked (`lock_event`) inside the caller's transaction
 and is written with F-expressions, so any number of processes on any number of machines keep
@@ -58,7 +58,7 @@ def move_seats(
     """
     if available + booked + held != 0:
         raise ValueError("seat moves must balance")
-    cancelled_bookings, cancelled_tickets = (-bookings, -booked) if bookings < 0 else (0, 0)
+    cancelled_bookings, cancelled_tickets = _cancelled(booked, bookings)
     Event.objects.filter(pk=event.pk).update(
         available_seats=F("available_seats") + available,
         booked_seats=F("booked_seats") + booked,
@@ -69,6 +69,28 @@ def move_seats(
         cancelled_tickets=F("cancelled_tickets") + cancelled_tickets,
     )
     # The row is locked and was read under the lock, so the in-memory copy stays exact.
+    mirror_seats(
+        event, available=available, booked=booked, held=held, revenue=revenue, bookings=bookings
+    )
+
+
+def _cancelled(booked: int, bookings: int) -> tuple[int, int]:
+    """(cancelled bookings, cancelled tickets) a move adds: a negative move is cancellations."""
+    return (-bookings, -booked) if bookings < 0 else (0, 0)
+
+
+def mirror_seats(
+    event: Event,
+    *,
+    available: int = 0,
+    booked: int = 0,
+    held: int = 0,
+    revenue: Decimal = ZERO,
+    bookings: int = 0,
+) -> None:
+    """Apply on `event` a move already made in the database under its row lock: by
+    `move_seats`, or by a plain booking's own statement (bookings.statements)."""
+    cancelled_bookings, cancelled_tickets = _cancelled(booked, bookings)
     event.available_seats += available
     event.booked_seats += booked
     event.held_seats += held
@@ -76,12 +98,3 @@ def move_seats(
     event.confirmed_bookings += bookings
     event.cancelled_bookings += cancelled_bookings
     event.cancelled_tickets += cancelled_tickets
-
-
-def take_seats_in_memory(event: Event, quantity: int, amount: Decimal) -> None:
-    """Mirror on `event` a booking's seats taken in the database by the booking's own
-    statement (bookings.statements.book_free_seats), which locked the row to do it."""
-    event.available_seats -= quantity
-    event.booked_seats += quantity
-    event.revenue += amount
-    event.confirmed_bookings += 1
