@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts import services
-from accounts.models import User, normalize_email_address
+from accounts.models import User
 from evently.admin_tools import ReadOnlyRecordsMixin
 
 # Staff rights come from `User.role`; Django's groups and permissions are not used.
@@ -43,22 +43,22 @@ class RevokedTokenAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
         return revoked.token.expires_at
 
 
-class _NormalizedEmailMixin:
+class _UniqueEmailMixin:
     def clean_email(self):
-        email = normalize_email_address(self.cleaned_data["email"])
+        email = self.cleaned_data["email"]  # normalised by the model's field (its form field)
         duplicate = User.objects.filter(email=email).exclude(pk=self.instance.pk)
         if duplicate.exists():
             raise auth_forms.ValidationError("An account with this email already exists.")
         return email
 
 
-class UserCreationForm(_NormalizedEmailMixin, auth_forms.AdminUserCreationForm):
+class UserCreationForm(_UniqueEmailMixin, auth_forms.AdminUserCreationForm):
     class Meta:
         model = User
         fields = ("email", "name", "role")
 
 
-class UserChangeForm(_NormalizedEmailMixin, auth_forms.UserChangeForm):
+class UserChangeForm(_UniqueEmailMixin, auth_forms.UserChangeForm):
     class Meta:
         model = User
         fields = ("email", "name", "role", "is_active")

@@ -48,8 +48,6 @@ class UserManager(BaseUserManager):
 
     use_in_migrations = True
 
-    normalize_email_address = staticmethod(normalize_email_address)
-
     def get_by_natural_key(self, username):
         # Login (ModelBackend) and createsuperuser's "already taken" check both come here.
         return self.get(email=normalize_email_address(username))

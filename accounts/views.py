@@ -7,7 +7,6 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts import services
-from accounts.models import normalize_email_address
 from accounts.serializers import (
     LoginInputSerializer,
     LoginOutputSerializer,
@@ -58,7 +57,8 @@ class LoginView(APIView):
         data.is_valid(raise_exception=True)
         user = authenticate(
             request,
-            email=normalize_email_address(data.validated_data["email"]),
+            # The backend looks the address up normalised (UserManager.get_by_natural_key).
+            email=data.validated_data["email"],
             password=data.validated_data["password"],
         )
         if user is None:
