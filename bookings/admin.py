@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.utils.html import format_html
 
 from bookings import services
 from bookings.models import Booking, TicketCheckIn
@@ -57,11 +56,7 @@ class BookingAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
 
     @admin.display(description="Event", ordering="event__event_time")
     def event_name(self, booking: Booking) -> str:
-        return format_html(
-            '{}<span class="ev-sub">{}</span>',
-            booking.event.name,
-            admin_tools.when(booking.event.event_time),
-        )
+        return admin_tools.event_when(booking.event)
 
     @admin.display(description="Seats", ordering="quantity")
     def seats(self, booking: Booking) -> int:

@@ -73,9 +73,18 @@ def badge(status: str, label: str | None = None, note: str = "") -> str:
     )
 
 
+def _with_note(title: str, note: str) -> str:
+    return format_html('{}<span class="ev-sub">{}</span>', title, note)
+
+
 def person(user) -> str:
     """A person as staff know them: the name, with the e-mail address under it."""
-    return format_html('{}<span class="ev-sub">{}</span>', user.name, user.email)
+    return _with_note(user.name, user.email)
+
+
+def event_when(event) -> str:
+    """An event as a list names it: the name, with its date and time under it."""
+    return _with_note(event.name, when(event.event_time))
 
 
 def when(moment) -> str:

@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html
 
 from evently import admin_tools
 from evently.admin_tools import run_each
@@ -78,11 +77,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
 
     @admin.display(description="Event", ordering="event__event_time")
     def event_name(self, entry: WaitlistEntry) -> str:
-        return format_html(
-            '{}<span class="ev-sub">{}</span>',
-            entry.event.name,
-            admin_tools.when(entry.event.event_time),
-        )
+        return admin_tools.event_when(entry.event)
 
     @admin.display(description="Person", ordering="user__email")
     def person(self, entry: WaitlistEntry) -> str:
