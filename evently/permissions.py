@@ -16,6 +16,11 @@ from accounts.models import User
 from evently.exceptions import AccountClosed
 
 
+def _account_is_live(request) -> bool:
+    current_account(request)  # raises AccountClosed (401) when it is not
+    return True
+
+
 def current_account(request) -> User:
     """The caller's account row, read once per request; 401 when it is gone or disabled."""
     account = getattr(request, "_current_account", None)
@@ -36,7 +41,7 @@ class IsActiveAccount(BasePermission):
     """Signed in with an account that still exists and is active (the default)."""
 
     def has_permission(self, request, view) -> bool:
-        return _signed_in(request) and current_account(request) is not None
+        return _signed_in(request) and _account_is_live(request)
 
 
 class PublicOrActiveAccount(BasePermission):
@@ -45,7 +50,7 @@ class PublicOrActiveAccount(BasePermission):
     anonymous_allowed = True  # the schema documents the token as optional (evently.schema)
 
     def has_permission(self, request, view) -> bool:
-        return not _signed_in(request) or current_account(request) is not None
+        return not _signed_in(request) or _account_is_live(request)
 
 
 class ClaimsOnly(BasePermission):
