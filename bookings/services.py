@@ -25,7 +25,7 @@ from evently.exceptions import (
 )
 from evently.lookups import get_or_not_found
 from events.models import Event
-from events.seats import lock_event, mirror_seats, move_seats
+from events.seats import lock_event, move_seats
 from notifications.delivery import deliver_after_commit
 from notifications.models import Notification
 from notifications.services import notify
@@ -58,19 +58,26 @@ def lock_buyer(user: User) -> None:
     locks.lock_buyer(user.pk)
 
 
-def _event_with_claims(event_id, user: User) -> Event | None:
-    """The event (unlocked) with what `user` holds of it and whether their account is live
-    (see `statements.event_claims`); None if there is no such event or the id is malformed."""
+def _event_uuid(event_id) -> uuid.UUID | None:
     try:
-        event_pk = uuid.UUID(str(event_id))
+        return uuid.UUID(str(event_id))
     except ValueError:
         return None
-    return statements.event_claims(event_pk, user.pk)
+
+
+def _live_claims(event_id, user: User) -> Event:
+    """The event (unlocked) with what `user` holds of it (see `statements.event_claims`);
+    AccountClosed (401) if their account is gone or disabled. The caller has locked the event,
+    so it exists."""
+    claims = statements.event_claims(event_id, user.pk)
+    if not claims.account_active:
+        raise AccountClosed()
+    return claims
 
 
 def _ensure_within_ticket_limit(event: Event, quantity: int, *, count_waitlist: bool) -> None:
     """At most ten confirmed tickets per person and event, checked on an event read by
-    `_event_with_claims` while the buyer's lock is held. Seats the person waits for count too
+    `_live_claims` while the buyer's lock is held. Seats the person waits for count too
     when they book directly, so accepting their offer later always fits."""
     held = event.tickets_held
     pending = event.tickets_pending if count_waitlist else 0
@@ -102,10 +109,12 @@ def _record_booking(*, event: Event, user: User, quantity: int) -> Booking:
     return booking
 
 
-def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool) -> Booking:
+def booking_confirm(
+    *, event: Event, user: User, quantity: int, from_held: bool, claims: Event | None = None
+) -> Booking:
     """Record a confirmed booking on a locked event, taking free or held seats (an offer).
-    The caller holds `lock_buyer(user)`."""
-    claims = _event_with_claims(event.pk, user)
+    The caller holds `lock_buyer(user)`; `claims` is its `_live_claims` read, if it made one."""
+    claims = claims or _live_claims(event.pk, user)
     _ensure_within_ticket_limit(claims, quantity, count_waitlist=not from_held)
     amount = event.price * quantity
     if from_held:
@@ -119,24 +128,23 @@ def booking_confirm(*, event: Event, user: User, quantity: int, from_held: bool)
 
 
 def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome | None:
-    """The common booking: three statements, the event row locked by the last one only.
+    """The common booking: one statement after the buyer's lock, the event row locked by it
+    only.
 
-    The event and the person's tickets are read without locking the event (the buyer's lock,
-    taken before, makes the ticket count exact); then one statement takes the seats under the
-    row lock if the event is still as read, and writes the booking, its notification and the
-    day's sales (`statements.book_free_seats`); the transaction commits. None: the event is
-    missing, closed, short of seats or changed since it was read, so the caller answers under
-    the lock; nothing was written. PostgreSQL only: SQLite, one writer at a time anyway,
-    always takes the locked path.
+    The event is what this process has read of it before (`statements.booking_event`); one
+    statement then takes the seats under the row lock, if the event still is as read, is open
+    and has the seats, the account is live and the buyer stays within the ticket limit, and
+    writes the booking, its notification and the day's sales (`statements.book_free_seats`);
+    the transaction commits. None: the event is missing or closed, or the statement wrote
+    nothing, so the caller answers under the lock, which also tells which rule refused.
+    PostgreSQL only: SQLite, one writer at a time anyway, always takes the locked path.
     """
     if connection.vendor != "postgresql":
         return None
-    event = _event_with_claims(event_id, user)
-    if event is not None and not event.account_active:
-        raise AccountClosed()
-    if event is None or not event_is_open(event, now) or event.available_seats < quantity:
+    event_pk = _event_uuid(event_id)
+    event = statements.booking_event(event_pk) if event_pk else None
+    if event is None or not event_is_open(event, now):
         return None
-    _ensure_within_ticket_limit(event, quantity, count_waitlist=True)
     amount = event.price * quantity
     booking = Booking(
         id=uuid.uuid4(),
@@ -167,7 +175,6 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
     if not written:
         return None
     booking._state.adding = False
-    mirror_seats(event, available=-quantity, booked=quantity, revenue=amount, bookings=1)
     deliver_after_commit([notification_id])
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return BookingOutcome(booking=booking)
@@ -176,18 +183,21 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
 def _book_or_wait(event_id, user: User, quantity: int, join_waitlist: bool, now) -> BookingOutcome:
     """Book under the event's row lock, or join its waitlist (or refuse)."""
     event = lock_event(event_id)
+    statements.remember_event(event)  # the plain booking's copy, as the row is now
+    claims = _live_claims(event.pk, user)
     if not event_is_open(event, now):
         raise EventClosed()
     if event.available_seats >= quantity:
-        return BookingOutcome(
-            booking=booking_confirm(event=event, user=user, quantity=quantity, from_held=False)
+        booking = booking_confirm(
+            event=event, user=user, quantity=quantity, from_held=False, claims=claims
         )
+        return BookingOutcome(booking=booking)
     if not join_waitlist:
         raise SoldOut(
             f"Only {event.available_seats} seat(s) are available.",
             available_seats=event.available_seats,
         )
-    _ensure_within_ticket_limit(_event_with_claims(event.pk, user), quantity, count_waitlist=False)
+    _ensure_within_ticket_limit(claims, quantity, count_waitlist=False)
     return BookingOutcome(waitlist_entry=waitlist_join(event=event, user=user, quantity=quantity))
 
 

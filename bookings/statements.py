@@ -7,12 +7,18 @@ column names taken from the models, and each is held by tests/bookings/test_stat
 the ORM code it replaces: the same rows, counters and day totals.
 
 - `event_claims`: the event, unlocked, with what the buyer already holds of it and whether
-  their account is live, in one query.
-- `book_free_seats`: takes the seats under the event's row lock if the event is still as
-  read, and in the same statement writes the booking, its notification and the day's sales.
-  The row lock is held from this statement to the commit: with no Idempotency-Key, nothing
-  else; with one, the booking is a savepoint of the key's transaction, which renders the
-  answer and writes the key row (one more statement) before it commits.
+  their account is live, in one query. The locked path's read (`bookings.services`).
+- `book_free_seats`: takes the seats under the event's row lock if the event still is what
+  the booking describes (`booking_event`), the account is live and the buyer stays within
+  the ticket limit, and in the same statement writes the booking, its notification and the
+  day's sales. The row lock is held from this statement to the commit: with no
+  Idempotency-Key, nothing else; with one, the booking is a savepoint of the key's
+  transaction, which renders the answer and writes the key row (one more statement) before
+  it commits.
+- `booking_event`: what a booking shows of an event (name, venue, time, price, status), from
+  this process's copy, read once. A copy, not a cache anything relies on: `book_free_seats`
+  compares every one of those values with the locked row and writes nothing when one
+  differs, and the locked path refreshes the copy from the row it read.
 """
 
 import functools
@@ -25,7 +31,7 @@ from django.db import connection, models
 
 from accounts.models import User
 from analytics.models import SalesDay
-from bookings.models import Booking
+from bookings.models import MAX_TICKETS_PER_PERSON, Booking
 from evently import locks
 from events.models import Event
 from notifications.models import Notification
@@ -80,22 +86,46 @@ class _ClaimsSQL:
     event_fields: list[str]
 
 
+def _held_sql(event: str) -> str:
+    """The buyer's confirmed tickets for the event `event` names (params: user, status)."""
+    b = Booking
+    return (
+        f"COALESCE((SELECT SUM(b.{_column(b, 'quantity')}) FROM {_table(b)} b "
+        f"WHERE b.{_column(b, 'event')} = {event} "
+        f"AND b.{_column(b, 'user')} = %s AND b.{_column(b, 'status')} = %s), 0)"
+    )
+
+
+def _pending_sql(event: str) -> str:
+    """The seats the buyer waits for at the event `event` names (params: user, statuses)."""
+    w = WaitlistEntry
+    active = ", ".join(["%s"] * len(ACTIVE_STATUSES))
+    return (
+        f"COALESCE((SELECT SUM(w.{_column(w, 'quantity')}) FROM {_table(w)} w "
+        f"WHERE w.{_column(w, 'event')} = {event} "
+        f"AND w.{_column(w, 'user')} = %s AND w.{_column(w, 'status')} IN ({active})), 0)"
+    )
+
+
+# The account is live (param: user).
+_LIVE_ACCOUNT_SQL = (
+    f"EXISTS (SELECT 1 FROM {_table(User)} u WHERE u.{_column(User, 'id')} = %s "
+    f"AND u.{_column(User, 'is_active')})"
+)
+
+
+def _buyer_params(user_id) -> list:
+    """The params of `_held_sql`, `_pending_sql` and `_LIVE_ACCOUNT_SQL`, in that order."""
+    return [user_id, Booking.Status.CONFIRMED, user_id, *ACTIVE_STATUSES, user_id]
+
+
 def _claims_sql() -> _ClaimsSQL:
     event_fields = [f.attname for f in _fields(Event)]
     event_columns = ", ".join(f"e.{_q(f.column)}" for f in _fields(Event))
-    active = ", ".join(["%s"] * len(ACTIVE_STATUSES))
-    booking, entry = Booking, WaitlistEntry
+    event_id = f"e.{_column(Event, 'id')}"
     sql = (
-        f"SELECT {event_columns}, "
-        f"COALESCE((SELECT SUM(b.{_column(booking, 'quantity')}) FROM {_table(booking)} b "
-        f"WHERE b.{_column(booking, 'event')} = e.{_column(Event, 'id')} "
-        f"AND b.{_column(booking, 'user')} = %s AND b.{_column(booking, 'status')} = %s), 0), "
-        f"COALESCE((SELECT SUM(w.{_column(entry, 'quantity')}) FROM {_table(entry)} w "
-        f"WHERE w.{_column(entry, 'event')} = e.{_column(Event, 'id')} "
-        f"AND w.{_column(entry, 'user')} = %s AND w.{_column(entry, 'status')} IN ({active})), 0), "
-        f"EXISTS (SELECT 1 FROM {_table(User)} u WHERE u.{_column(User, 'id')} = %s "
-        f"AND u.{_column(User, 'is_active')}) "
-        f"FROM {_table(Event)} e WHERE e.{_column(Event, 'id')} = %s"
+        f"SELECT {event_columns}, {_held_sql(event_id)}, {_pending_sql(event_id)}, "
+        f"{_LIVE_ACCOUNT_SQL} FROM {_table(Event)} e WHERE {event_id} = %s"
     )
     return _ClaimsSQL(sql, event_fields)
 
@@ -113,14 +143,14 @@ def event_claims(event_id, user_id) -> Event | None:
     """
     user_id = User._meta.pk.get_db_prep_value(user_id, connection)
     event_id = Event._meta.pk.get_db_prep_value(event_id, connection)
-    params = [user_id, Booking.Status.CONFIRMED, user_id, *ACTIVE_STATUSES, user_id, event_id]
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIMS.sql, params)
+        cursor.execute(_CLAIMS.sql, [*_buyer_params(user_id), event_id])
         row = cursor.fetchone()
     if row is None:
         return None
     count = len(_CLAIMS.event_fields)
-    event = Event.from_db(connection.alias, _CLAIMS.event_fields, _from_db(Event, row[:count]))
+    values = _from_db_fields(_fields(Event), row[:count])
+    event = Event.from_db(connection.alias, _CLAIMS.event_fields, values)
     held, pending, active = row[count:]
     event.tickets_held, event.tickets_pending, event.account_active = (
         int(held),
@@ -131,20 +161,21 @@ def event_claims(event_id, user_id) -> Event | None:
 
 
 @functools.cache
-def _converters(model: type[models.Model], vendor: str) -> list[tuple]:
-    columns = [field.get_col(model._meta.db_table) for field in _fields(model)]
+def _converters(fields: tuple[models.Field, ...], vendor: str) -> list[tuple]:
+    columns = [field.get_col(field.model._meta.db_table) for field in fields]
     return [
         (column, connection.ops.get_db_converters(column) + field.get_db_converters(connection))
-        for field, column in zip(_fields(model), columns, strict=True)
+        for field, column in zip(fields, columns, strict=True)
     ]
 
 
-def _from_db(model: type[models.Model], values) -> list:
-    """Raw column values as the ORM would hand them to the model (the backend's and the
-    fields' converters; PostgreSQL needs next to none, SQLite parses dates and decimals)."""
+def _from_db_fields(fields: tuple[models.Field, ...], values) -> list:
+    """Raw column values of `fields` as the ORM would hand them to the model (the backend's
+    and the fields' converters; PostgreSQL needs next to none, SQLite parses dates and
+    decimals)."""
     converted = []
     for (column, converters), value in zip(
-        _converters(model, connection.vendor), values, strict=True
+        _converters(fields, connection.vendor), values, strict=True
     ):
         for convert in converters:
             value = convert(value, column, connection)
@@ -152,24 +183,79 @@ def _from_db(model: type[models.Model], values) -> list:
     return converted
 
 
+# --- booking_event ------------------------------------------------------------------------
+
+# What a booking reads of its event: the answer's and the notification's text, the price, and
+# whether it is open. `book_free_seats` compares each of them with the locked row.
+DESCRIBED = ("id", "name", "venue", "event_time", "price", "status")
+_DESCRIBED_FIELDS = tuple(f for f in _fields(Event) if f.attname in DESCRIBED)  # model order
+_DESCRIBE_SQL = (
+    f"SELECT {', '.join(_q(f.column) for f in _DESCRIBED_FIELDS)} FROM {_table(Event)} "
+    f"WHERE {_column(Event, 'id')} = %s"
+)
+# event id -> its DESCRIBED values, in model order, as the model takes them. A plain dict:
+# each operation is atomic under the GIL, and it is emptied when full rather than aged.
+_COPIES: dict[Any, tuple] = {}
+_COPIES_MAX = 4096
+
+
+def _described(event: Event) -> tuple:
+    return tuple(getattr(event, f.attname) for f in _DESCRIBED_FIELDS)
+
+
+def _keep(event_id, values: tuple) -> None:
+    if len(_COPIES) >= _COPIES_MAX:
+        _COPIES.clear()
+    _COPIES[event_id] = values
+
+
+def booking_event(event_id) -> Event | None:
+    """The event with the DESCRIBED fields loaded and the others deferred (its seat counters
+    are read under the lock, by the statement): from this process's copy, or read once and
+    copied. None if there is no such event. The copy may be out of date; `book_free_seats`
+    then writes nothing, and the locked path brings the copy up to date (`remember_event`).
+    """
+    values = _COPIES.get(event_id)
+    if values is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_DESCRIBE_SQL, [Event._meta.pk.get_db_prep_value(event_id, connection)])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = tuple(_from_db_fields(_DESCRIBED_FIELDS, row))
+        _keep(event_id, values)
+    return Event.from_db(connection.alias, DESCRIBED, values)
+
+
+def remember_event(event: Event) -> None:
+    """Bring this process's copy of `event` up to date from a full read of its row."""
+    _keep(event.pk, _described(event))
+
+
 # --- book_free_seats ----------------------------------------------------------------------
 
 
 def _take_sql() -> str:
     e = {name: _column(Event, name) for name in (
-        "id", "status", "event_time", "updated_at", "price", "available_seats", "booked_seats",
-        "revenue", "confirmed_bookings",
+        "id", "event_time", "price", "available_seats", "booked_seats", "revenue",
+        "confirmed_bookings",
     )}  # fmt: skip
+    as_described = " AND ".join(f"e.{_q(f.column)} = %s" for f in _DESCRIBED_FIELDS)
+    event_id = f"e.{e['id']}"
     return (
-        f"UPDATE {_table(Event)} SET "
-        f"{e['available_seats']} = {e['available_seats']} - %s, "
-        f"{e['booked_seats']} = {e['booked_seats']} + %s, "
+        f"UPDATE {_table(Event)} e SET "
+        f"{e['available_seats']} = e.{e['available_seats']} - %s, "
+        f"{e['booked_seats']} = e.{e['booked_seats']} + %s, "
         # Rounded in the statement, as events.seats rounds every revenue change.
-        f"{e['revenue']} = ROUND({e['revenue']} + {e['price']} * %s, 2) + 0, "
-        f"{e['confirmed_bookings']} = {e['confirmed_bookings']} + 1 "
-        f"WHERE {e['id']} = %s AND {e['status']} = %s AND {e['event_time']} > %s "
-        f"AND {e['available_seats']} >= %s AND {e['updated_at']} = %s "
-        f"RETURNING {e['id']}"
+        f"{e['revenue']} = ROUND(e.{e['revenue']} + e.{e['price']} * %s, 2) + 0, "
+        f"{e['confirmed_bookings']} = e.{e['confirmed_bookings']} + 1 "
+        # As described (the caller only books an event its copy shows open), not started yet.
+        f"WHERE {as_described} AND e.{e['event_time']} > %s "
+        f"AND e.{e['available_seats']} >= %s "
+        # The buyer's lock is held, so this statement sees every booking of theirs.
+        f"AND {_held_sql(event_id)} + {_pending_sql(event_id)} + %s <= %s "
+        f"AND {_LIVE_ACCOUNT_SQL} "
+        f"RETURNING {event_id}"
     )
 
 
@@ -202,25 +288,32 @@ def book_free_seats(
     sales_day: tuple,
     now: datetime,
 ) -> bool:
-    """Take `booking`'s seats of `event` (read earlier by `event_claims`) and write the
-    booking, its notification and the day's sales, in one statement, if the event is still
-    as read: scheduled, not started, with the seats, and not edited since (`updated_at`; seat
-    moves leave it alone, staff edits change it). False: nothing was written.
+    """Take `booking`'s seats of `event` (from `booking_event`) and write the booking, its
+    notification and the day's sales, in one statement, if under the row lock the event still
+    has the DESCRIBED values the booking used, is open and has the seats, the buyer's account
+    is live, and their tickets and waited-for seats stay within MAX_TICKETS_PER_PERSON. False:
+    nothing was written, and the caller finds out why under the locks.
 
     `booking` and `notification` map field names to values (the rest take their defaults);
-    `sales_day` is (day, shard). The UPDATE is what locks the event row, until the commit.
+    `sales_day` is (day, shard). The caller holds the buyer's lock. The UPDATE is what locks
+    the event row, until the commit.
     """
     quantity = booking["quantity"]
     ops = connection.ops
+    described = [
+        ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+        for value in _described(event)
+    ]
+    buyer = _buyer_params(booking["user_id"])
     take = [
-        quantity,
-        quantity,
-        quantity,
-        event.pk,
-        Event.Status.SCHEDULED,
+        *[quantity] * 3,
+        *described,
         ops.adapt_datetimefield_value(now),
         quantity,
-        ops.adapt_datetimefield_value(event.updated_at),
+        *buyer[:-1],
+        quantity,
+        MAX_TICKETS_PER_PERSON,
+        buyer[-1],
     ]
     amount: Decimal = booking["total_amount"]
     sale = [ops.adapt_datefield_value(sales_day[0]), sales_day[1], 1, quantity, amount, 0, 0]

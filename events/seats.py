@@ -1,5 +1,5 @@
-"""The seat counters of an event, and the only code that moves them (the plain booking's one
-statement, bookings.statements, mirrors its change here with `mirror_seats`).
+"""The seat counters of an event, and the only code that moves them, apart from the plain
+booking's one statement (bookings.statements), which does the same in SQL.
 
 Every change happens with the event row locked (`lock_event`) inside the caller's transaction
 and is written with F-expressions, so any number of processes on any number of machines keep
@@ -69,7 +69,7 @@ def move_seats(
         cancelled_tickets=F("cancelled_tickets") + cancelled_tickets,
     )
     # The row is locked and was read under the lock, so the in-memory copy stays exact.
-    mirror_seats(
+    _mirror_seats(
         event, available=available, booked=booked, held=held, revenue=revenue, bookings=bookings
     )
 
@@ -79,7 +79,7 @@ def _cancelled(booked: int, bookings: int) -> tuple[int, int]:
     return (-bookings, -booked) if bookings < 0 else (0, 0)
 
 
-def mirror_seats(
+def _mirror_seats(
     event: Event,
     *,
     available: int = 0,
@@ -88,8 +88,7 @@ def mirror_seats(
     revenue: Decimal = ZERO,
     bookings: int = 0,
 ) -> None:
-    """Apply on `event` a move already made in the database under its row lock: by
-    `move_seats`, or by a plain booking's own statement (bookings.statements)."""
+    """Apply on `event` the move `move_seats` has just made in the database."""
     cancelled_bookings, cancelled_tickets = _cancelled(booked, bookings)
     event.available_seats += available
     event.booked_seats += booked

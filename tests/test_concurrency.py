@@ -13,6 +13,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from bookings import services as booking_services
+from bookings import statements as booking_statements
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
 from evently.exceptions import SoldOut, TicketLimit
@@ -167,18 +168,18 @@ def test_accept_racing_expiry_ends_in_one_state(monkeypatch):
 def _edited_right_after_reading(monkeypatch, **changes):
     """Staff edit the event in a transaction of their own (another thread, another connection)
     just after a booking has read it, before the booking takes the seats."""
-    read = booking_services._event_with_claims
+    read = booking_statements.booking_event
 
-    def read_then_edit(event_id, user):
-        event = read(event_id, user)
-        monkeypatch.setattr(booking_services, "_event_with_claims", read)  # once
+    def read_then_edit(event_id):
+        event = read(event_id)
+        monkeypatch.setattr(booking_statements, "booking_event", read)  # once
         [result] = run_concurrently(
             [lambda: event_update(event_id=event_id, changes=changes, actor=AdminFactory())]
         )
         assert not isinstance(result, Exception), result
         return event
 
-    monkeypatch.setattr(booking_services, "_event_with_claims", read_then_edit)
+    monkeypatch.setattr(booking_statements, "booking_event", read_then_edit)
 
 
 def test_a_price_change_between_reading_and_booking_is_honoured(monkeypatch):

@@ -1,10 +1,11 @@
 """The booking path's hand-written statements give what the ORM code they replace gives."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
-from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.forms.models import model_to_dict
 from django.utils import timezone
@@ -118,15 +119,95 @@ def test_book_free_seats_writes_what_the_orm_path_writes():
         assert_books_balance(event)
 
 
-@pytest.mark.postgres
-def test_book_free_seats_writes_nothing_when_the_event_changed_since_it_was_read(user, monkeypatch):
-    event = EventFactory(total_capacity=5)
-    stale = statements.event_claims(event.pk, user.pk)
-    Event.objects.get(pk=event.pk).save()  # a staff edit: updated_at moves on
-    monkeypatch.setattr(services, "_event_with_claims", lambda event_id, user: stale)
-    with transaction.atomic():
-        assert services._book_free_seats(event.pk, user, 2, timezone.now()) is None
-    assert not Booking.objects.exists() and not Notification.objects.exists()
-    assert not SalesDay.objects.exists()
+def _nothing_booked(event, quantity_before):
     event.refresh_from_db()
-    assert (event.available_seats, event.booked_seats) == (5, 0)
+    assert (event.available_seats, event.booked_seats) == (quantity_before, 0)
+    assert not Booking.objects.filter(event=event).exists()
+    assert not Notification.objects.filter(event=event).exists()
+
+
+def _book_fast(event, user, quantity):
+    with transaction.atomic():
+        lock_buyer(user)
+        return services._book_free_seats(event.pk, user, quantity, timezone.now())
+
+
+_LATER = timezone.now() + timedelta(days=60)
+
+
+# Changed behind the copy's back with update(), which leaves updated_at alone.
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": "Renamed"},
+        {"venue": "Elsewhere"},
+        {"event_time": _LATER},
+        {"price": Decimal("99.00")},
+        {"status": "cancelled"},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_the_statement_writes_nothing_when_the_event_is_no_longer_as_read(user, change):
+    event = EventFactory(total_capacity=5, price=Decimal("10.00"))
+    assert statements.booking_event(event.pk).name == event.name  # the process's copy
+    Event.objects.filter(pk=event.pk).update(**change)
+
+    assert _book_fast(event, user, 2) is None
+    _nothing_booked(event, 5)
+    assert not SalesDay.objects.exists()
+
+
+@pytest.mark.postgres
+def test_the_locked_path_books_as_the_event_is_now_and_brings_the_copy_up_to_date(user):
+    event = EventFactory(total_capacity=5, price=Decimal("10.00"), name="Old")
+    statements.booking_event(event.pk)
+    Event.objects.filter(pk=event.pk).update(name="New", price=Decimal("12.50"))
+
+    booking = booking_create(event_id=event.pk, user=user, quantity=2).booking
+    assert booking.total_amount == Decimal("25.00")
+    notification = Notification.objects.get(user=user, type="booking_confirmed")
+    assert notification.title == "Booking confirmed: New"
+    copy = statements.booking_event(event.pk)
+    assert (copy.name, copy.price) == ("New", Decimal("12.50"))
+    assert _book_fast(event, user, 1).booking.total_amount == Decimal("12.50")
+    assert_books_balance(event)
+
+
+@pytest.mark.postgres
+def test_the_statement_keeps_the_ticket_limit_counting_waited_for_seats(user):
+    event = EventFactory(total_capacity=30)
+    booking_create(event_id=event.pk, user=user, quantity=6)
+    assert _book_fast(event, user, 5) is None  # 6 + 5 > 10
+    assert _book_fast(event, user, 4).booking.quantity == 4  # exactly 10
+
+    other = EventFactory(total_capacity=3)
+    booking_create(event_id=other.pk, user=user, quantity=3)
+    WaitlistEntry.objects.create(event=other, user=user, quantity=5)
+    Event.objects.filter(pk=other.pk).update(
+        available_seats=F("available_seats") + 5, total_capacity=8
+    )
+    assert _book_fast(other, user, 3) is None  # 3 held + 5 waited for + 3 > 10
+    assert _book_fast(other, user, 2).booking.quantity == 2
+    assert Booking.objects.filter(user=user).aggregate(n=Sum("quantity"))["n"] == 6 + 4 + 3 + 2
+
+
+@pytest.mark.postgres
+def test_the_statement_writes_nothing_for_a_closed_account(user):
+    event = EventFactory(total_capacity=5)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert _book_fast(event, user, 1) is None
+    _nothing_booked(event, 5)
+
+
+@pytest.mark.postgres
+def test_a_second_booking_of_an_event_reads_nothing_before_its_statement(
+    user, other_user, django_assert_num_queries
+):
+    event = EventFactory(total_capacity=5)
+    booking_create(event_id=event.pk, user=user, quantity=1)
+    # The savepoint (the test runs in a transaction), the buyer's lock, the statement, the
+    # release: the event comes from this process's copy.
+    with django_assert_num_queries(4):
+        booking_create(event_id=event.pk, user=other_user, quantity=1)
+    assert_books_balance(event)

@@ -179,8 +179,8 @@ def test_booking_runs_no_statement_for_its_tickets(user, django_assert_num_queri
     event = EventFactory(total_capacity=20)
     api = client_for(user)
     # As before tickets existed: the transaction's savepoint (the test runs in a transaction),
-    # 1 the buyer's lock, 2 the event with what the buyer holds, 3 the seats, the booking, its
-    # notification and the day's sales in one statement, and the release.
+    # the buyer's lock, the event (the worker's first booking of it), the seats, the booking,
+    # its notification and the day's sales in one statement, and the release.
     with django_assert_num_queries(5):
         response = api.post(
             "/api/bookings", {"event_id": str(event.pk), "quantity": 4}, format="json"
