@@ -110,7 +110,18 @@ def test_a_request_costs_one_redis_round_trip(login_rate, redis_cache, monkeypat
     monkeypatch.setattr(redis.connection.Connection, "send_packed_command", send_packed_command)
     assert LoginRateThrottle().allow_request(request, None)
     assert LoginRateThrottle().allow_request(request, None)
-    assert len(sent) == 2  # INCR and EXPIRE NX pipelined: one batch per request
+    assert len(sent) == 2  # one command a request: the increment script, by its digest
+
+
+def test_the_increment_script_is_loaded_again_when_redis_has_forgotten_it(login_rate, redis_cache):
+    request = RequestFactory().post("/api/auth/login", REMOTE_ADDR="10.6.6.7")
+    assert LoginRateThrottle().allow_request(request, None)
+    client = redis_cache._cache.get_client(write=True)
+    client.script_flush()  # a Redis restart, or a failover to a replica that never saw it
+    assert LoginRateThrottle().allow_request(request, None)
+    [key] = client.keys(f"{redis_cache.key_prefix}*10.6.6.7*")
+    assert int(client.get(key)) == 2
+    assert 0 < client.ttl(key) <= 60
 
 
 @pytest.mark.postgres
