@@ -166,10 +166,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         f"-c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 5000, minimum=1)}"
     )
     DATABASES["default"]["OPTIONS"]["connect_timeout"] = env_int("DB_CONNECT_TIMEOUT", 5, minimum=1)
-    # Server-side parameter binding lets psycopg prepare the statements a connection repeats
-    # (the booking's, after five runs), so PostgreSQL parses and plans them once.
+    # Server-side parameter binding, and prepared statements: psycopg prepares a statement a
+    # connection has run DB_PREPARE_THRESHOLD times (the booking's), so PostgreSQL parses and
+    # plans it once per connection, not on every booking. Django leaves preparing off unless
+    # asked; 0 turns it off again (a pooler that cannot keep prepared statements).
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = env_bool(
         "DB_SERVER_SIDE_BINDING", True
+    )
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+        env_int("DB_PREPARE_THRESHOLD", 5, minimum=0) or None
     )
 # Behind PgBouncer in transaction mode a server-side cursor (a streamed CSV export) cannot live
 # across transactions; fetch whole results instead.
