@@ -1,3 +1,6 @@
+from datetime import datetime
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from bookings.models import MAX_TICKETS_PER_BOOKING, Booking
@@ -42,8 +45,15 @@ class MyBookingSerializer(BookingSerializer):
         read_only_fields = fields
 
 
-_DATETIME = serializers.DateTimeField()
 _AMOUNT = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+def _when(value: datetime) -> str:
+    """What DRF's DateTimeField answers for an aware datetime with the ISO 8601 output format
+    (the project's): the time in the current time zone, `Z` for UTC. Without the field's
+    per-call look-ups of its format and time zone, which were most of the answer's cost."""
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def booking_body(booking: Booking) -> dict:
@@ -55,7 +65,7 @@ def booking_body(booking: Booking) -> dict:
     it to the serializer.
     """
     event = booking.event
-    when = _DATETIME.to_representation
+    when = _when
     return {
         "id": str(booking.pk),
         "event_id": str(booking.event_id),

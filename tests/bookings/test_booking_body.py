@@ -1,13 +1,17 @@
 """The hand-built answer to a new booking is exactly what BookingSerializer makes."""
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from bookings.models import Booking
-from bookings.serializers import BookingSerializer, booking_body
+from bookings.serializers import BookingSerializer, _when, booking_body
 from bookings.services import booking_cancel, booking_create
 from tests.factories import EventFactory, UserFactory
 
@@ -43,3 +47,17 @@ def test_the_api_answers_a_booking_with_every_field_of_the_schema(user_api):
     )
     assert response.status_code == 201
     assert list(response.json()["booking"]) == list(BookingSerializer().fields)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/St_Johns"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 12, 2, 13, 45, 0, tzinfo=UTC),
+        datetime(2026, 7, 1, 23, 59, 59, 123456, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Berlin")),
+    ],
+)
+def test_times_are_written_as_drfs_datetime_field_writes_them(zone, value):
+    with timezone.override(ZoneInfo(zone)):
+        assert _when(value) == serializers.DateTimeField().to_representation(value)
