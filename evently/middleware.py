@@ -43,8 +43,11 @@ class RequestLogMiddleware:
             duration_ms = round((time.monotonic() - started) * 1000, 1)
             response["X-Request-ID"] = request_id
             status = response.status_code
+            level = logging.ERROR if status >= 500 else logging.INFO
+            if not request_logger.isEnabledFor(level):
+                return response  # LOG_LEVEL above it: the line's fields are not even gathered
             request_logger.log(
-                logging.ERROR if status >= 500 else logging.INFO,
+                level,
                 "%s %s %s %.1fms",
                 request.method,
                 escape_uri_path(request.path),
