@@ -15,6 +15,7 @@ from analytics.models import SalesDay
 from bookings import services, statements
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_confirm, booking_create, lock_buyer
+from evently.exceptions import NotFound
 from events.models import Event
 from events.seats import lock_event
 from notifications.models import Notification
@@ -211,3 +212,13 @@ def test_a_second_booking_of_an_event_reads_nothing_before_its_statement(
     with django_assert_num_queries(4):
         booking_create(event_id=event.pk, user=other_user, quantity=1)
     assert_books_balance(event)
+
+
+@pytest.mark.postgres
+def test_an_event_deleted_behind_the_copy_is_not_found(user):
+    event = EventFactory(total_capacity=5)
+    statements.booking_event(event.pk)
+    Event.objects.filter(pk=event.pk).delete()
+    with pytest.raises(NotFound):
+        booking_create(event_id=event.pk, user=user, quantity=1)
+    assert not Booking.objects.exists() and not Notification.objects.exists()
