@@ -1,4 +1,4 @@
-"""The two hand-written statements of a plain booking (PostgreSQL), and nothing else.
+"""The hand-written statements of a plain booking (PostgreSQL), and nothing else.
 
 A booking is the one write a flash sale repeats thousands of times a minute, and profiled,
 the ORM's per-call work (building a RawQuerySet and a full Event, compiling two INSERTs,
