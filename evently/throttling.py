@@ -51,7 +51,9 @@ def _redis_increment(cache: RedisCache):
 def _increment(cache, key: str, timeout: int) -> int:
     """Add one to the counter `key` (created, expiring in `timeout` seconds, if missing)."""
     if isinstance(cache, RedisCache):
-        return _redis_increment(cache)(keys=[cache.make_and_validate_key(key)], args=[timeout])
+        # make_key, not make_and_validate_key: validating only warns about keys memcached
+        # would refuse, walking the key a character at a time on every request.
+        return _redis_increment(cache)(keys=[cache.make_key(key)], args=[timeout])
     if isinstance(cache, DatabaseCache):  # no Redis: the counters table, not the cache's
         return _increment_in_database(key, timeout)
     # Any other shared cache: as atomic as its incr.
