@@ -69,27 +69,6 @@ def move_seats(
         cancelled_tickets=F("cancelled_tickets") + cancelled_tickets,
     )
     # The row is locked and was read under the lock, so the in-memory copy stays exact.
-    _mirror_seats(
-        event, available=available, booked=booked, held=held, revenue=revenue, bookings=bookings
-    )
-
-
-def _cancelled(booked: int, bookings: int) -> tuple[int, int]:
-    """(cancelled bookings, cancelled tickets) a move adds: a negative move is cancellations."""
-    return (-bookings, -booked) if bookings < 0 else (0, 0)
-
-
-def _mirror_seats(
-    event: Event,
-    *,
-    available: int = 0,
-    booked: int = 0,
-    held: int = 0,
-    revenue: Decimal = ZERO,
-    bookings: int = 0,
-) -> None:
-    """Apply on `event` the move `move_seats` has just made in the database."""
-    cancelled_bookings, cancelled_tickets = _cancelled(booked, bookings)
     event.available_seats += available
     event.booked_seats += booked
     event.held_seats += held
@@ -97,3 +76,8 @@ def _mirror_seats(
     event.confirmed_bookings += bookings
     event.cancelled_bookings += cancelled_bookings
     event.cancelled_tickets += cancelled_tickets
+
+
+def _cancelled(booked: int, bookings: int) -> tuple[int, int]:
+    """(cancelled bookings, cancelled tickets) a move adds: a negative move is cancellations."""
+    return (-bookings, -booked) if bookings < 0 else (0, 0)
