@@ -87,7 +87,7 @@ class _ClaimsSQL:
 
 
 def _held_sql(event: str) -> str:
-    """The buyer's confirmed tickets for the event `event` names (params: user, status)."""
+    """The buyer's confirmed tickets for the event `event` names (`_held_params`)."""
     b = Booking
     return (
         f"COALESCE((SELECT SUM(b.{_column(b, 'quantity')}) FROM {_table(b)} b "
@@ -97,7 +97,7 @@ def _held_sql(event: str) -> str:
 
 
 def _pending_sql(event: str) -> str:
-    """The seats the buyer waits for at the event `event` names (params: user, statuses)."""
+    """The seats the buyer waits for at the event `event` names (`_pending_params`)."""
     w = WaitlistEntry
     active = ", ".join(["%s"] * len(ACTIVE_STATUSES))
     return (
@@ -114,9 +114,12 @@ _LIVE_ACCOUNT_SQL = (
 )
 
 
-def _buyer_params(user_id) -> list:
-    """The params of `_held_sql`, `_pending_sql` and `_LIVE_ACCOUNT_SQL`, in that order."""
-    return [user_id, Booking.Status.CONFIRMED, user_id, *ACTIVE_STATUSES, user_id]
+def _held_params(user_id) -> list:
+    return [user_id, Booking.Status.CONFIRMED]
+
+
+def _pending_params(user_id) -> list:
+    return [user_id, *ACTIVE_STATUSES]
 
 
 def _claims_sql() -> _ClaimsSQL:
@@ -144,7 +147,8 @@ def event_claims(event_id, user_id) -> Event | None:
     user_id = User._meta.pk.get_db_prep_value(user_id, connection)
     event_id = Event._meta.pk.get_db_prep_value(event_id, connection)
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIMS.sql, [*_buyer_params(user_id), event_id])
+        params = [*_held_params(user_id), *_pending_params(user_id), user_id, event_id]
+        cursor.execute(_CLAIMS.sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -304,16 +308,17 @@ def book_free_seats(
         ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
         for value in _described(event)
     ]
-    buyer = _buyer_params(booking["user_id"])
+    buyer = booking["user_id"]
     take = [
         *[quantity] * 3,
         *described,
         ops.adapt_datetimefield_value(now),
         quantity,
-        *buyer[:-1],
+        *_held_params(buyer),
+        *_pending_params(buyer),
         quantity,
         MAX_TICKETS_PER_PERSON,
-        buyer[-1],
+        buyer,  # the live account
     ]
     amount: Decimal = booking["total_amount"]
     sale = [ops.adapt_datefield_value(sales_day[0]), sales_day[1], 1, quantity, amount, 0, 0]
