@@ -170,7 +170,6 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
             **_confirmation(event, quantity, amount, booking.id),
         },
         sales_day=day_totals.day_and_shard(now, event.pk),
-        now=now,
     )
     if not written:
         return None

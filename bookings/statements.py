@@ -241,10 +241,16 @@ def remember_event(event: Event) -> None:
 
 def _take_sql() -> str:
     e = {name: _column(Event, name) for name in (
-        "id", "event_time", "price", "available_seats", "booked_seats", "revenue",
-        "confirmed_bookings",
+        "id", "price", "available_seats", "booked_seats", "revenue", "confirmed_bookings",
     )}  # fmt: skip
-    as_described = " AND ".join(f"e.{_q(f.column)} = %s" for f in _DESCRIBED_FIELDS)
+    # The row is found by its key alone: the other values are compared with IS NOT DISTINCT
+    # FROM, which no index answers. With `=`, and a range on the time, the planner may take the
+    # index on the event's time (or the upcoming events' partial one) for the row, and scan
+    # every event at that time, or every upcoming event, on each booking.
+    assert _DESCRIBED_FIELDS[0].primary_key
+    as_described = " AND ".join(
+        f"e.{_q(f.column)} IS NOT DISTINCT FROM %s" for f in _DESCRIBED_FIELDS[1:]
+    )
     event_id = f"e.{e['id']}"
     return (
         f"UPDATE {_table(Event)} e SET "
@@ -253,8 +259,9 @@ def _take_sql() -> str:
         # Rounded in the statement, as events.seats rounds every revenue change.
         f"{e['revenue']} = ROUND(e.{e['revenue']} + e.{e['price']} * %s, 2) + 0, "
         f"{e['confirmed_bookings']} = e.{e['confirmed_bookings']} + 1 "
-        # As described (the caller only books an event its copy shows open), not started yet.
-        f"WHERE {as_described} AND e.{e['event_time']} > %s "
+        # As described: the caller only books an event its copy shows open (scheduled, not
+        # started), so the row, with the copy's status and time, is open too.
+        f"WHERE {event_id} = %s AND {as_described} "
         f"AND e.{e['available_seats']} >= %s "
         # The buyer's lock is held, so this statement sees every booking of theirs.
         f"AND {_held_sql(event_id)} + {_pending_sql(event_id)} + %s <= %s "
@@ -290,13 +297,13 @@ def book_free_seats(
     booking: dict[str, Any],
     notification: dict[str, Any],
     sales_day: tuple,
-    now: datetime,
 ) -> bool:
     """Take `booking`'s seats of `event` (from `booking_event`) and write the booking, its
     notification and the day's sales, in one statement, if under the row lock the event still
-    has the DESCRIBED values the booking used, is open and has the seats, the buyer's account
-    is live, and their tickets and waited-for seats stay within MAX_TICKETS_PER_PERSON. False:
-    nothing was written, and the caller finds out why under the locks.
+    has the DESCRIBED values the booking used (so its status and time are those the caller
+    found open, `event_is_open`) and has the seats, the buyer's account is live, and their
+    tickets and waited-for seats stay within MAX_TICKETS_PER_PERSON. False: nothing was
+    written, and the caller finds out why under the locks.
 
     `booking` and `notification` map field names to values (the rest take their defaults);
     `sales_day` is (day, shard). The caller holds the buyer's lock. The UPDATE is what locks
@@ -312,7 +319,6 @@ def book_free_seats(
     take = [
         *[quantity] * 3,
         *described,
-        ops.adapt_datetimefield_value(now),
         quantity,
         *_held_params(buyer),
         *_pending_params(buyer),

@@ -222,3 +222,39 @@ def test_an_event_deleted_behind_the_copy_is_not_found(user):
     with pytest.raises(NotFound):
         booking_create(event_id=event.pk, user=user, quantity=1)
     assert not Booking.objects.exists() and not Notification.objects.exists()
+
+
+def _scans(plan: dict):
+    """(relation, index or None) of every scan in a plan's tree."""
+    if "Scan" in plan["Node Type"] and "Relation Name" in plan:
+        yield plan["Relation Name"], plan.get("Index Name")
+    for child in plan.get("Plans", []):
+        yield from _scans(child)
+
+
+@pytest.mark.postgres
+def test_the_seat_update_finds_the_event_by_its_key_among_many_at_the_same_time():
+    # Fifty upcoming events at one time, no statistics: with the event's time compared with
+    # `=`, and `event_time > now` in the statement, PostgreSQL scanned the upcoming events'
+    # index (every upcoming event) for the row on each booking.
+    when = timezone.now() + timedelta(days=30)
+    event, *_ = [EventFactory(event_time=when) for _ in range(50)]
+    user = UserFactory()
+    sent = []
+
+    def capture(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with transaction.atomic():
+        lock_buyer(user)
+        statements.booking_event(event.pk)  # the copy, read before the statement
+        with transaction.get_connection().execute_wrapper(capture):
+            assert services._book_free_seats(event.pk, user, 1, timezone.now()) is not None
+        sql, params = next((s, p) for s, p in sent if s.startswith("WITH taken AS"))
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0][0]["Plan"]
+
+    events_scans = [index for relation, index in _scans(plan) if relation == "events_event"]
+    assert events_scans == ["events_event_pkey"]
