@@ -38,7 +38,9 @@ class Booking(models.Model):
             models.Index(fields=["event", "status"], name="bookings_event_status_idx"),
             models.Index(fields=["user", "-created_at"], name="bookings_user_created_idx"),
             # A person's tickets for an event, counted on every booking (the ten-ticket limit).
-            models.Index(fields=["user", "event"], name="bookings_user_event_idx"),
+            # With the status too, so it matches all three conditions of that count and the
+            # planner never prefers (event, status), which reads every booking of the event.
+            models.Index(fields=["user", "event", "status"], name="bookings_user_event_status_idx"),
         ]
         constraints = [
             models.CheckConstraint(
