@@ -97,9 +97,17 @@ def _held_sql(event: str) -> str:
 
 
 def _pending_sql(event: str) -> str:
-    """The seats the buyer waits for at the event `event` names (`_pending_params`)."""
+    """The seats the buyer waits for at the event `event` names (`_pending_params`).
+
+    The active statuses are written into the statement, not passed: then even a prepared
+    statement's generic plan can use the partial unique index of active entries (event, user),
+    which the condition matches exactly. With them as parameters, the planner could not prove
+    the index's condition and combined the buyer's entries with the event's whole queue, which
+    grows with the waitlist of a sold-out event.
+    """
     w = WaitlistEntry
-    active = ", ".join(["%s"] * len(ACTIVE_STATUSES))
+    assert all(status.isidentifier() for status in ACTIVE_STATUSES)  # safe to quote
+    active = ", ".join(f"'{status}'" for status in ACTIVE_STATUSES)
     return (
         f"COALESCE((SELECT SUM(w.{_column(w, 'quantity')}) FROM {_table(w)} w "
         f"WHERE w.{_column(w, 'event')} = {event} "
@@ -119,7 +127,7 @@ def _held_params(user_id) -> list:
 
 
 def _pending_params(user_id) -> list:
-    return [user_id, *ACTIVE_STATUSES]
+    return [user_id]
 
 
 def _claims_sql() -> _ClaimsSQL:

@@ -271,3 +271,32 @@ def test_the_seat_update_reads_the_event_by_its_key_and_the_buyers_tickets_by_th
     scans = dict(_scans(plan))
     assert scans["events_event"] == "events_event_pkey"
     assert scans["bookings_booking"] == "bookings_user_event_status_idx"
+
+
+@pytest.mark.postgres
+def test_a_prepared_count_of_waited_seats_reads_the_buyers_entry_not_the_whole_queue():
+    # After five bookings on a connection psycopg prepares the statement, and PostgreSQL may
+    # then run a generic plan, made without the parameters' values.
+    event = EventFactory(total_capacity=1)
+    queue = User.objects.bulk_create(
+        User(email=f"queue{i}@example.com", name=f"Queue {i}") for i in range(3000)
+    )
+    now = timezone.now()
+    WaitlistEntry.objects.bulk_create(
+        WaitlistEntry(event=event, user=person, quantity=1, joined_at=now) for person in queue
+    )
+    pending = statements._pending_sql("$1").replace("%s", "$2")
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(f"PREPARE pending_seats (uuid, uuid) AS SELECT {pending}")
+        try:
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            # EXECUTE takes no bound parameters; the two ids are UUIDs, safe to write in.
+            cursor.execute(
+                f"EXPLAIN (FORMAT JSON) EXECUTE pending_seats ('{event.pk}', '{queue[0].pk}')"
+            )
+            plan = cursor.fetchone()[0][0]["Plan"]
+        finally:
+            cursor.execute("DEALLOCATE pending_seats")
+
+    scans = [index for relation, index in _scans(plan) if relation == "waitlist_waitlistentry"]
+    assert scans == ["waitlist_waitlistentry_one_active_per_user_event"]
