@@ -151,8 +151,8 @@ class Scenario:
     key: str
     label: str
     service: Service
-    events: str  # which set of events it books
     connections: int
+    events: int = 1  # how many events of its own it books
     mix: bool = False  # the on-sale mix: one login per ten bookings
     keyed: bool = False  # every booking sent with an Idempotency-Key of its own
 
@@ -192,8 +192,9 @@ class FlashSale:
         self.running = running
         self.event_sets = event_sets
         self.redis_pid = redis_pid
-        # Bookings made so far per set of events: each run deals users on from there, so no one
-        # nears the ten-ticket limit (the requests still in flight when wrk stops count too).
+        # Bookings made so far per scenario (each books events of its own): each run deals users
+        # on from there, so no one nears the ten-ticket limit (the requests still in flight when
+        # wrk stops count too).
         self.dealt = dict.fromkeys(event_sets, 0)
         self.users = users
         self.problems: list[str] = []
@@ -202,14 +203,14 @@ class FlashSale:
         return cpu.process_seconds(self.redis_pid) if self.redis_pid else 0.0
 
     def run(self, scenario: Scenario, seconds: float) -> dict:
-        ids = self.event_sets[scenario.events]
+        ids = self.event_sets[scenario.key]
         from bookings.models import MAX_TICKETS_PER_PERSON
 
-        if self.dealt[scenario.events] > self.users * (MAX_TICKETS_PER_PERSON - 2):
+        if self.dealt[scenario.key] > self.users * (MAX_TICKETS_PER_PERSON - 2):
             # Another run could deal someone an eleventh ticket: a 409, not a measurement.
             raise RuntimeError(f"{scenario.key}: too few users for its bookings; raise --users")
         (WORK / "events.txt").write_text("".join(f"{e}\n" for e in ids))
-        env = {"EVENTLY_START": str(self.dealt[scenario.events]), "EVENTLY_PASSWORD": PASSWORD}
+        env = {"EVENTLY_START": str(self.dealt[scenario.key]), "EVENTLY_PASSWORD": PASSWORD}
         if scenario.mix:
             # One connection per thread: the script times each kind of request itself.
             script, path, threads = "bench/onsale.lua", "/", scenario.connections
@@ -237,7 +238,7 @@ class FlashSale:
         busy = cpu.machine_busy_seconds() - machine
         seconds_of["other"] = max(0.0, busy - sum(seconds_of.values()) - (self_seconds() - bench))
 
-        self.dealt[scenario.events] += result["requests"] + scenario.connections
+        self.dealt[scenario.key] += result["requests"] + scenario.connections
         result["bookings"] = bookings_made(ids) - before
         for name, spent in seconds_of.items():
             result[f"{name}_ms"] = 1000 * spent / max(result["bookings"], 1)
@@ -300,17 +301,14 @@ def median_of(runs: list[dict]) -> dict:
 def flash_plan(redis: bool) -> list[Scenario]:
     hot = "one hot event"
     plan = [
-        Scenario("evently-16", f"Evently, {hot}, 16 connections", EVENTLY, "hot-16", 16),
-        Scenario(
-            "framework-16", f"framework floor, {hot}, 16 connections", FRAMEWORK, "framework-16", 16
-        ),
-        Scenario("plain-16", f"plain floor, {hot}, 16 connections", PLAIN, "plain-16", 16),
-        Scenario("spread-16", "Evently, 100 events, 16 connections", EVENTLY, "spread", 16),
+        Scenario("evently-16", f"Evently, {hot}, 16 connections", EVENTLY, 16),
+        Scenario("framework-16", f"framework floor, {hot}, 16 connections", FRAMEWORK, 16),
+        Scenario("plain-16", f"plain floor, {hot}, 16 connections", PLAIN, 16),
+        Scenario("spread-16", "Evently, 100 events, 16 connections", EVENTLY, 16, events=100),
         Scenario(
             "keyed-16",
             f"Evently, {hot}, each booking with an Idempotency-Key, 16 connections",
             EVENTLY,
-            "keyed",
             16,
             keyed=True,
         ),
@@ -318,15 +316,12 @@ def flash_plan(redis: bool) -> list[Scenario]:
             "onsale-16",
             "Evently on sale (1 login per 10 bookings), 16 connections",
             EVENTLY,
-            "onsale",
             16,
             mix=True,
         ),
-        Scenario("evently-64", f"Evently, {hot}, 64 connections", EVENTLY, "hot-64", 64),
-        Scenario(
-            "framework-64", f"framework floor, {hot}, 64 connections", FRAMEWORK, "framework-64", 64
-        ),
-        Scenario("plain-64", f"plain floor, {hot}, 64 connections", PLAIN, "plain-64", 64),
+        Scenario("evently-64", f"Evently, {hot}, 64 connections", EVENTLY, 64),
+        Scenario("framework-64", f"framework floor, {hot}, 64 connections", FRAMEWORK, 64),
+        Scenario("plain-64", f"plain floor, {hot}, 64 connections", PLAIN, 64),
     ]
     if redis:
         plan.insert(
@@ -335,7 +330,6 @@ def flash_plan(redis: bool) -> list[Scenario]:
                 "no-redis-16",
                 f"Evently, REDIS_URL unset, {hot}, 16 connections",
                 EVENTLY_NO_REDIS,
-                "no-redis",
                 16,
             ),
         )
@@ -758,7 +752,7 @@ def main() -> int:
     plan = flash_plan(redis)
     # Every scenario books events of its own: at a few hundred bookings a second, three rounds
     # on one shared event would deal each user more than ten tickets of it.
-    event_sets = {s.events: seed_events(100 if s.events == "spread" else 1, s.key) for s in plan}
+    event_sets = {s.key: seed_events(s.events, s.key) for s in plan}
     services = list({s.service.key: s.service for s in plan}.values())
     redis_pid = None
     if redis:
