@@ -48,12 +48,14 @@ def gunicorn(
     timeout: float = 30,
     production: bool = False,
     log: list[str] | None = None,
+    host: str | None = None,
 ):
     """Serve evently.wsgi on a free port; yields (base_url, process). Always stopped.
 
     `production` runs GUNICORN_COMMAND, configured by gunicorn.conf.py from the environment,
     instead of gunicorn's defaults. `log`, when given, receives every line the server writes to
-    stderr (the application's log, one request line each) as it comes.
+    stderr (the application's log, one request line each) as it comes. `host` is the Host
+    header the start-up probe sends, for an ALLOWED_HOSTS that does not serve 127.0.0.1.
     """
     port = free_port()
     environment = {
@@ -109,7 +111,10 @@ def gunicorn(
         deadline = time.monotonic() + timeout
         while True:
             try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=2).read()
+                probe = urllib.request.Request(
+                    f"{base}/api/health", headers={"Host": host} if host else {}
+                )
+                urllib.request.urlopen(probe, timeout=2).read()
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:

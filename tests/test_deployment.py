@@ -9,14 +9,26 @@ management commands' own argument parsers.
 import json
 import re
 import runpy
+import secrets
 import shlex
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
 from django.core.management import get_commands, load_command_class
 
-from tests.server import GUNICORN_COMMAND, NGINX_TEMPLATE, NGINX_TEMPLATE_VARIABLE
+from tests.server import (
+    GUNICORN_COMMAND,
+    NGINX_TEMPLATE,
+    NGINX_TEMPLATE_VARIABLE,
+    e2e_database_url,
+    free_port,
+    gunicorn,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "mailer")
@@ -92,9 +104,81 @@ def test_web_migrates_then_serves_the_production_gunicorn_command_on_8080(compos
     assert web["environment"]["GUNICORN_BIND"] == "0.0.0.0:8080"
     assert "ports" not in web
     assert web["expose"] == ["8080"]
-    assert "http://127.0.0.1:8080/api/health" in command_line(web["healthcheck"]["test"])
+    assert web["healthcheck"]["test"] == ["CMD", "python", "-m", "evently.healthcheck"]
     # Long enough for gunicorn's graceful shutdown to finish the requests in flight.
     assert int(web["stop_grace_period"].rstrip("s")) > 30
+
+
+COMPOSE_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}")
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    """A compose value with its ${VAR}, ${VAR:-default} and ${VAR:?error} filled in, as
+    Compose does from the shell and .env."""
+
+    def substitute(match):
+        name, operator, argument = match.groups()
+        if variables.get(name):
+            return variables[name]
+        if operator == ":?":
+            raise KeyError(f"{name}: {argument}")
+        return argument if operator == ":-" else ""
+
+    return COMPOSE_VARIABLE.sub(substitute, value)
+
+
+def readme_operating_example() -> dict[str, str]:
+    """The variables the README's "Operating it" section exports."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Operating it", 1)[1]
+    line = re.search(r"^export (.*)$", section, re.M).group(1)
+    return dict(item.split("=", 1) for item in shlex.split(line))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_web_turns_healthy_with_the_readmes_public_host_name(compose):
+    """The compose health command, run against the production server configured as the README
+    shows: ALLOWED_HOSTS names only the public host, which 127.0.0.1 is not."""
+    example = readme_operating_example()
+    assert example["ALLOWED_HOSTS"] == "tickets.example.com"
+    web = compose["services"]["web"]
+    shell = {
+        "ALLOWED_HOSTS": example["ALLOWED_HOSTS"],
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "POSTGRES_PASSWORD": "unused",
+    }
+    environment = {
+        name: interpolate(str(value), shell)
+        for name, value in web["environment"].items()
+        if value is not None  # `NAME:` with no value passes the shell's on, when it is set
+    }
+    # Only the network differs: the suite's database, no Redis, a free port of this machine.
+    port = free_port()
+    environment.update(
+        DATABASE_URL=e2e_database_url(),
+        REDIS_URL="",
+        GUNICORN_BIND=environment["GUNICORN_BIND"].replace(":8080", f":{port}"),
+    )
+    test = web["healthcheck"]["test"]
+    assert test[0] == "CMD" and test[1] == "python", test
+    probe = [sys.executable, *test[2:]]
+    with gunicorn(production=True, env=environment, host=example["ALLOWED_HOSTS"]) as (base, _):
+        # The premise: a request for the loopback address is refused under this configuration.
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/api/health", timeout=5)
+        assert refused.value.code == 400
+        probe_environment = {**environment, "GUNICORN_BIND": f"0.0.0.0:{base.rsplit(':', 1)[1]}"}
+        done = subprocess.run(
+            probe, cwd=ROOT, env=probe_environment, capture_output=True, text=True, timeout=30
+        )
+        assert done.returncode == 0, done.stderr
+    # And it tells a server that does not answer: unhealthy.
+    done = subprocess.run(
+        probe, cwd=ROOT, env=probe_environment, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 1
+    assert "unhealthy" in done.stderr
 
 
 def test_nginx_fronts_web_with_the_template_the_proxy_test_runs(compose):
