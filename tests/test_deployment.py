@@ -6,6 +6,7 @@ test_scale_out), the nginx template test_proxy runs in front of it, `manage.py m
 management commands' own argument parsers.
 """
 
+import copy
 import json
 import re
 import runpy
@@ -17,6 +18,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from django.core.management import get_commands, load_command_class
@@ -57,6 +59,43 @@ def parse_management_command(argv: list[str]):
 
 
 # --- docker-compose.yml ---------------------------------------------------------------------------
+
+
+# The Compose Specification's JSON schema, vendored so the suite downloads nothing: a copy of
+# compose-spec's schema/compose-spec.json as the npm package dclint 3.1.0 ships it
+# (schemas/compose.schema.json), sha256
+# 46b7d35f19dd93a05f8fea530291bf84d881c1791ec167ecf0e6fb94e639d496.
+COMPOSE_SPEC = ROOT / "deploy" / "compose-spec.json"
+
+
+def compose_spec_errors(document: dict) -> list[str]:
+    validator = jsonschema.Draft7Validator(json.loads(COMPOSE_SPEC.read_text()))
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '(top)'}: {error.message}"
+        for error in validator.iter_errors(document)
+    ]
+
+
+def test_compose_file_follows_the_compose_specification(compose):
+    assert compose_spec_errors(compose) == []
+
+
+@pytest.mark.parametrize(
+    "path, key",
+    [
+        ((), "servces"),
+        (("services", "web"), "helthcheck"),
+        (("services", "nginx", "depends_on", "web"), "restat"),
+    ],
+)
+def test_an_unknown_compose_key_fails_the_check(compose, path, key):
+    broken = copy.deepcopy(compose)
+    place = broken
+    for step in path:
+        place = place[step]
+    place[key] = True
+    errors = compose_spec_errors(broken)
+    assert errors, f"{key} at {path} passed the schema"
 
 
 def test_compose_runs_the_database_the_cache_the_api_behind_nginx_and_both_workers(compose):
