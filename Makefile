@@ -1,7 +1,9 @@
 # Evently: `make run` serves a development copy on :8080; `make test` runs the whole suite.
 # Both create .venv and install what they need on first use.
 
-PYTHON ?= python3
+# Evently needs Python 3.11 (pyproject.toml): python3.11 when it is on the PATH, else python3;
+# `make run PYTHON=/path/to/python3.11` names another.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
@@ -22,7 +24,16 @@ help:
 	@echo "make bench   - flash-sale benchmark on PostgreSQL, writes docs/benchmarks.md"
 	@echo "make bench-instructions - instructions per booking under callgrind, into docs/benchmarks.md"
 
+# Checked before the virtualenv is made, so a wrong interpreter stops here with the fix, not
+# half-way through pip.
 $(BIN)/python:
+	@version=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	if [ "$$version" != 3.11 ]; then \
+		found=$$($(PYTHON) --version 2>/dev/null) || found="not found"; \
+		echo "Evently needs Python 3.11, but $(PYTHON) is $${found:-not Python}." >&2; \
+		echo "Install Python 3.11 and run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.11" >&2; \
+		exit 1; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
