@@ -23,12 +23,14 @@ from functools import wraps
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from evently import views
 from evently.problems import problem_response
 from evently.throttling import LoginRateThrottle
 
@@ -189,6 +191,14 @@ class EventlyAdminSite(admin.AdminSite):
         open once in is narrowed by `admin_view`."""
         user = request.user
         return user.is_active and (user.is_staff or getattr(user, "is_door_staff", False))
+
+    def catch_all_view(self, request, url):
+        """An unknown console page for a signed-in user is the site's HTML 404, DEBUG included
+        (where Django would answer its technical page for the Http404)."""
+        try:
+            return super().catch_all_view(request, url)
+        except Http404:
+            return views.not_found(request)
 
     def admin_view(self, view, cacheable=False):
         """Django's wrapper (sign-in, CSRF, no caching) for a staff page: a scanner gets 403,

@@ -32,6 +32,11 @@ urlpatterns = [
     path("admin/checkin/", include(desk.urls())),
     path("admin/", admin.site.urls),
     path("api/", include(api)),
+    # /api without the slash is the API's, so a problem+json 404 like /api/.
+    re_path(r"^api$", views.api_not_found),
+    path("", views.landing, name="landing"),
+    # Last: any other path is the site's HTML 404 in every mode (see views.page_not_found).
+    re_path(r"^", views.page_not_found, name="page-not-found"),
 ]
 
 handler400 = "evently.views.bad_request"

@@ -1,5 +1,7 @@
+from django.contrib import admin
 from django.db import connection
 from django.db.utils import Error as DatabaseDriverError
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -42,8 +44,33 @@ class HealthView(APIView):
         return Response({"status": "ok", "database": "ok"})
 
 
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def site_page(request, template: str, title: str, status: int = 200):
+    """One of the site's pages outside the console, in the console's look."""
+    context = {"title": title, "site_header": admin.site.site_header, "site_url": None}
+    return render(request, template, context, status=status)
+
+
+def landing(request):
+    """/: what this server is, with links to the console and the API docs."""
+    return site_page(request, "evently/landing.html", "Evently")
+
+
 def not_found(request, exception=None):
-    return problem_response(404, "not_found", "No such route.")
+    """An unknown /api path is problem+json; any other is an HTML page in the site's look."""
+    if is_api_path(request.path_info):
+        return problem_response(404, "not_found", "No such route.")
+    return site_page(request, "evently/404.html", "Page not found", status=404)
+
+
+@csrf_exempt  # the same 404 for every method, as on /api
+def page_not_found(request, *args, **kwargs):
+    """The last route: with DEBUG on Django would answer its technical 404 page instead of
+    calling handler404, so unknown paths are routed here in every mode."""
+    return not_found(request)
 
 
 @csrf_exempt  # it changes nothing, whatever the method: a POST to a typo gets the same 404

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_unknown_route_is_problem_404(anon_api):
     assert_problem(anon_api.get("/api/nope"), 404, "not_found")
-    assert_problem(anon_api.get("/nowhere"), 404, "not_found")
+    assert_problem(anon_api.get("/api"), 404, "not_found")
 
 
 def test_wrong_method_is_problem_405(anon_api, user_api):
@@ -68,7 +68,7 @@ def test_deeply_nested_json_is_a_parse_error(anon_api):
     assert_problem(response, 400, "parse_error")
 
 
-@pytest.mark.parametrize("path", ["/api/nope", "/api/events/x/y/z", "/api/auth"])
+@pytest.mark.parametrize("path", ["/api", "/api/", "/api/nope", "/api/events/x/y/z", "/api/auth"])
 def test_unknown_api_routes_are_problem_404_with_debug_on(anon_api, settings, path):
     # With DEBUG on, Django answers an unmatched URL with its HTML page of every route.
     settings.DEBUG = True
