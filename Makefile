@@ -48,8 +48,9 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 # Development mode (DEBUG on, SQLite unless DATABASE_URL is set).
 run: export DEBUG ?= true
 run: $(RUNTIME_STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo_data
+	@echo "Migrating the database..."
+	@$(BIN)/python manage.py migrate --noinput --verbosity 0
+	@$(BIN)/python manage.py load_demo_data
 	$(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 # Production mode, as the container image runs it: DEBUG off (SECRET_KEY required), PostgreSQL

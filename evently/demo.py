@@ -139,12 +139,17 @@ class Timeline:
         if when <= self.end:
             heapq.heappush(self._queue, (when, next(self._order), step, args))
 
-    def run(self) -> None:
+    def run(self, progress: Callable[[datetime], None] | None = None) -> None:
+        """`progress`, when given, is called with the story's time as each week begins."""
         if not self._queue:
             return
+        week = self._queue[0][0]
         with time_machine.travel(self._queue[0][0]) as traveller:
             while self._queue:
                 when, _, step, args = heapq.heappop(self._queue)
+                if progress and when >= week:
+                    progress(when)
+                    week = when + timedelta(days=7)
                 traveller.move_to(when)
                 step(*args)
 
@@ -161,7 +166,7 @@ class DemoStory:
         self.answered: set = set()  # offers whose answer is queued
         self.ttl = timedelta(seconds=settings.WAITLIST_OFFER_TTL_SECONDS)
 
-    def run(self) -> None:
+    def run(self, progress: Callable[[datetime], None] | None = None) -> None:
         self.timeline.at(self.start, self.open_month)
         round_ = self.start + MAILER_ROUND
         while round_ <= self.now:
@@ -171,7 +176,7 @@ class DemoStory:
         # past its time, and no e-mail is left waiting.
         self.timeline.at(self.now, waitlist_expire_due)
         self.timeline.at(self.now, self.mailer_round)
-        self.timeline.run()
+        self.timeline.run(progress)
 
     # --- The steps --------------------------------------------------------------------------
 
@@ -374,9 +379,11 @@ def demo_loaded() -> bool:
     return User.objects.filter(email=DEMO_ADMIN[0]).exists()
 
 
-def load_demo(now: datetime | None = None) -> dict[str, int]:
+def load_demo(
+    now: datetime | None = None, progress: Callable[[datetime], None] | None = None
+) -> dict[str, int]:
     """Tell the story up to `now`, in one transaction (all of it or nothing), with e-mail
-    going to Django's dummy backend; returns what it made."""
+    going to Django's dummy backend; returns what it made. `progress` hears of each week."""
     with (
         override_settings(
             EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
@@ -386,7 +393,7 @@ def load_demo(now: datetime | None = None) -> dict[str, int]:
         # The story runs alone, before anything serves: its one transaction spans every step.
         locks.running_alone(),
     ):
-        DemoStory(now or timezone.now()).run()
+        DemoStory(now or timezone.now()).run(progress)
     return {
         "events": Event.objects.count(),
         "bookings": Booking.objects.count(),
