@@ -8,6 +8,7 @@ then they fail, so a CI run never passes without having looked at the pages.
 
 import base64
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -66,9 +67,19 @@ def require_chromium() -> None:
 
 
 @contextlib.contextmanager
-def chromium(width: int = WINDOW[0], height: int = WINDOW[1]) -> Iterator:
+def chromium(
+    width: int = WINDOW[0],
+    height: int = WINDOW[1],
+    *,
+    host_rules: str | None = None,
+    network_log: bool = False,
+) -> Iterator:
     """A fresh headless Chromium (its own profile, removed afterwards) with its console log
-    kept, so a test can read the errors a page printed."""
+    kept, so a test can read the errors a page printed; with `network_log`, every request it
+    makes too (`requests_made`).
+
+    `host_rules` is Chromium's --host-resolver-rules (`MAP tickets.example.com 127.0.0.1`), to
+    serve the test server under a public-looking name."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -79,7 +90,10 @@ def chromium(width: int = WINDOW[0], height: int = WINDOW[1]) -> Iterator:
         options.add_argument(argument)
     options.add_argument(f"--user-data-dir={profile}")
     options.add_argument(f"--window-size={width},{height}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    if host_rules:
+        options.add_argument(f"--host-resolver-rules={host_rules}")
+    logs = {"browser": "ALL", "performance": "ALL"} if network_log else {"browser": "ALL"}
+    options.set_capability("goog:loggingPrefs", logs)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(60)
     try:
@@ -92,6 +106,18 @@ def chromium(width: int = WINDOW[0], height: int = WINDOW[1]) -> Iterator:
 def console_errors(driver) -> list[str]:
     """The page's console errors (and failed loads) since the last call."""
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def requests_made(driver) -> list[str]:
+    """The URL of every request the browser sent or tried to send since the last call, as
+    Chromium's DevTools protocol reports them (Network.requestWillBeSent in the performance
+    log): documents, scripts, styles, images, fonts, fetches, whatever started them."""
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
 
 
 def sideways_scroll(driver) -> list[str]:
