@@ -11,13 +11,14 @@ TEST_STAMP := $(VENV)/.test-installed
 PORT ?= 8080
 
 .DEFAULT_GOAL := help
-.PHONY: help run run-prod test lint format migrate demo schema clean screenshot bench \
+.PHONY: help run run-prod test walk lint format migrate demo schema clean screenshot bench \
 	bench-instructions
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve on http://localhost:$(PORT)"
 	@echo "make run-prod - migrate, collect static files, serve with gunicorn (gunicorn.conf.py) on 127.0.0.1:$(PORT); needs SECRET_KEY"
 	@echo "make test    - install test dependencies and run the whole suite"
+	@echo "make walk    - the README's API walk, run as written against a fresh server"
 	@echo "make lint    - ruff check and format check"
 	@echo "make schema  - validate the OpenAPI schema"
 	@echo "make screenshot - the browser test's pictures of the console, written to docs/"
@@ -63,6 +64,11 @@ run-prod: $(RUNTIME_STAMP)
 
 test: $(TEST_STAMP)
 	@bash scripts/test.sh
+
+# The README's shell blocks marked <!-- walk -->, run in order against a server of its own on a
+# new SQLite database with the demo data (scripts/walk.sh); the suite runs it too.
+walk: $(RUNTIME_STAMP)
+	@bash scripts/walk.sh
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
