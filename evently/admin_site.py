@@ -14,6 +14,9 @@ everything; role `scanner` may sign in, and then reaches only the pages wrapped 
 `door_view` (the check-in desk) and its own password change and logout. Every other page of
 the site is wrapped with `admin_view`, as Django's own are, which answers a scanner 403 (its
 index sends them to the desk); a page added later is therefore staff-only unless it opts in.
+
+A refusal on a console page is a page in the console's look (`refused`), with a way back, not
+the API's problem document: people read these pages, scripts do not.
 """
 
 import math
@@ -25,6 +28,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -102,6 +106,14 @@ SECTIONS = (
 def door_staff_only(user) -> bool:
     """Signed in as door staff without staff rights: a scanner."""
     return bool(user.is_active and getattr(user, "is_door_staff", False) and not user.is_staff)
+
+
+def checkin_url() -> str | None:
+    """The check-in desk's list of tonight's events, or None while the console has no desk."""
+    try:
+        return reverse("admin-checkin")
+    except NoReverseMatch:
+        return None
 
 
 def checkin_desk_url(event_id) -> str | None:
@@ -201,8 +213,8 @@ class EventlyAdminSite(admin.AdminSite):
             return views.not_found(request)
 
     def admin_view(self, view, cacheable=False):
-        """Django's wrapper (sign-in, CSRF, no caching) for a staff page: a scanner gets 403,
-        or the desk for the index."""
+        """Django's wrapper (sign-in, CSRF, no caching) for a staff page: a scanner gets the
+        console's 403 page, or the desk for the index."""
 
         @wraps(view)
         def staff_page(request, *args, **kwargs):
@@ -212,14 +224,35 @@ class EventlyAdminSite(admin.AdminSite):
                 if page == "index":
                     return redirect("admin-checkin")
                 if page not in _DOOR_STAFF_PAGES:
-                    raise PermissionDenied
+                    return self.refused(
+                        request, "This page is for staff. Door staff work at the check-in desk."
+                    )
             return view(request, *args, **kwargs)
 
-        return super().admin_view(staff_page, cacheable)
+        return self.door_view(staff_page, cacheable)
 
     def door_view(self, view, cacheable=False):
-        """Django's wrapper for a page door staff use too (the check-in desk)."""
-        return super().admin_view(view, cacheable)
+        """Django's wrapper for a page door staff use too (the check-in desk). A refusal the
+        page raises (PermissionDenied) is the console's 403 page."""
+
+        @wraps(view)
+        def page(request, *args, **kwargs):
+            try:
+                return view(request, *args, **kwargs)
+            except PermissionDenied as refusal:
+                return self.refused(request, str(refusal) or "You may not do this.")
+
+        return super().admin_view(page, cacheable)
+
+    def refused(self, request, detail: str) -> TemplateResponse:
+        """403 as a page of the console, with the way to where this account may go."""
+        context = {
+            **self.each_context(request),
+            "title": "Not for this account",
+            "detail": detail,
+            "desk_url": checkin_url() if door_staff_only(request.user) else None,
+        }
+        return TemplateResponse(request, "admin/evently/refused.html", context, status=403)
 
 
 def _section(name: str, slug: str, blurb: str, models: list[dict]) -> dict:

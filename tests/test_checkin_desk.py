@@ -79,7 +79,23 @@ def test_plain_users_and_disabled_scanners_cannot_sign_in(client, user):
 )
 def test_a_scanner_sees_nothing_else_of_the_admin(door, scanner_user, night, path):
     path = path.format(event=night.pk, scanner=scanner_user.pk)
-    assert door.get(path).status_code == 403, path
+    response = door.get(path)
+    # A page in the console's look that leads to the desk, not the API's problem document.
+    assert response.status_code == 403, path
+    assert response["Content-Type"] == "text/html; charset=utf-8", path
+    page = response.content.decode()
+    assert "This page is for staff" in page and 'href="/admin/checkin/"' in page, path
+    assert "evently/console.css" in page, path
+
+
+def test_a_refusal_on_a_staff_page_is_the_consoles_page_too(client, admin_user, night):
+    client.force_login(admin_user)
+    booking = book(night)
+    # Bookings are records: nobody deletes one from the console.
+    response = client.get(f"/admin/bookings/booking/{booking.pk}/delete/")
+    assert (response.status_code, response["Content-Type"]) == (403, "text/html; charset=utf-8")
+    page = response.content.decode()
+    assert "You may not do this." in page and "Back to the console" in page
 
 
 def test_a_scanners_index_is_the_desk_and_shows_no_app(door):
