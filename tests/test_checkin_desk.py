@@ -15,6 +15,7 @@ from bookings.services import booking_cancel, booking_create
 from bookings.tickets.codes import TicketRef, ticket_code, ticket_id
 from bookings.tickets.services import ticket_check_in
 from tests.factories import PASSWORD, EventFactory, ScannerFactory, UserFactory
+from tests.problems import assert_problem
 
 pytestmark = pytest.mark.django_db
 
@@ -269,3 +270,58 @@ def test_the_status_view_gives_counts_and_the_latest_check_ins(door, scanner_use
         ("Ann Holder", 1),
     ]
     assert body["recent"][0]["ticket_id"] == str(ticket_id(TicketRef(booking.pk, 1)))
+
+
+# --- What the door may see --------------------------------------------------------------------
+
+
+def test_the_desk_hands_out_no_code_and_masks_the_e_mail(door, night):
+    ann = book(night, quantity=2, name="Ann Holder", email="ann.holder@example.com")
+    codes = [ticket_code(TicketRef(ann.pk, index)) for index in range(2)]
+    response = door.get(f"/admin/checkin/{night.pk}/search", {"q": "@e"})
+    assert response.status_code == 200
+    first, second = response.json()["results"]
+    assert first == {
+        "id": str(ticket_id(TicketRef(ann.pk, 0))),
+        "booking_id": str(ann.pk),
+        "number": 1,
+        "quantity": 2,
+        "status": "valid",
+        "holder": "Ann Holder",
+        "checked_in_at": None,
+        "email": "a•••@example.com",
+    }
+    assert second["number"] == 2
+    assert "ann.holder" not in response.content.decode()
+    # Checked in from the search, the answer carries no code either.
+    scan = post_scan(door, night, {"ticket_id": first["id"]})
+    assert scan.json()["result"] == "checked_in"
+    assert "code" not in scan.json()["ticket"]
+    for answer in (response, scan, door.get(f"/admin/checkin/{night.pk}/status")):
+        body = answer.content.decode()
+        assert not any(code in body for code in codes)
+
+
+def test_a_scanner_reaches_only_the_events_the_desk_offers(door, client, admin_user):
+    later = EventFactory(name="Next Month")  # on sale, 30 days away: not tonight's
+    booking = book(later, quantity=1, name="Ann Holder")
+    code = ticket_code(TicketRef(booking.pk, 0))
+
+    page = door.get(f"/admin/checkin/{later.pk}/")
+    assert (page.status_code, page["Content-Type"]) == (403, "text/html; charset=utf-8")
+    assert "not open to door staff" in page.content.decode()
+    for response in (
+        door.get(f"/admin/checkin/{later.pk}/search", {"q": "ann"}),
+        door.get(f"/admin/checkin/{later.pk}/status"),
+        post_scan(door, later, {"code": code}),
+        post_scan(door, later, {"ticket_id": str(ticket_id(TicketRef(booking.pk, 0)))}),
+    ):
+        assert_problem(response, 403, "permission_denied")
+        assert "Ann" not in response.content.decode()
+    assert not TicketCheckIn.objects.exists()
+
+    # Staff open any event's desk.
+    client.force_login(admin_user)
+    assert client.get(f"/admin/checkin/{later.pk}/").status_code == 200
+    found = client.get(f"/admin/checkin/{later.pk}/search", {"q": "ann"}).json()["results"]
+    assert [t["holder"] for t in found] == ["Ann Holder"]

@@ -7,11 +7,19 @@ checkin.js`) talks to the JSON views below with the admin session and its CSRF t
 answer comes from the same service and selectors as the API's check-in routes.
 
 Wrapped with `admin.site.door_view`: the only pages of the admin site a scanner can open.
+
+What the door sees is what a door needs, no more: a scanner's account reaches only the events
+the desk offers tonight (`desk_events`; staff reach any), and the desk's answers name the
+holder, the ticket's state and the booking, with the booker's e-mail masked and never a
+ticket's code. Otherwise short searches (`q=@e`) would hand a scanner every code and every
+e-mail of any event, and each code then checks in over the API.
 """
 
 import json
+from functools import wraps
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -20,9 +28,8 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from bookings.tickets import selectors, services
 from bookings.tickets.codes import ref_from_code, ref_from_ticket_id
-from bookings.tickets.serializers import TicketSerializer
-from evently.exceptions import DomainError, NotFound
-from evently.problems import problem
+from evently.exceptions import DomainError
+from evently.problems import problem, problem_response
 from events.models import Event
 
 RECENT = 8
@@ -33,21 +40,60 @@ def _json(body: dict, **kwargs) -> JsonResponse:
     return JsonResponse(body, encoder=JSONEncoder, **kwargs)
 
 
-def _event(event_id) -> Event:
-    event = Event.objects.annotate(checked_in=selectors.checked_in_tickets()).filter(pk=event_id)
-    event = event.first()
-    if event is None:
-        raise Http404("No event with this id.")
-    return event
+def _event(request, event_id) -> Event:
+    """The desk's event with its door counts: any for staff; for door staff only one that
+    `desk_events` offers (PermissionDenied for another, so a scanner's account reaches no
+    other event's holders)."""
+    if request.user.is_staff:
+        events = Event.objects.annotate(checked_in=selectors.checked_in_tickets())
+    else:
+        events = selectors.desk_events()
+    event = events.filter(pk=event_id).first()
+    if event is not None:
+        return event
+    if Event.objects.filter(pk=event_id).exists():
+        raise PermissionDenied(
+            "This event's desk is not open to door staff: only the events on the desk's list."
+        )
+    raise Http404("No event with this id.")
 
 
-def _ticket_row(ticket) -> dict:
+def _json_view(view):
+    """A JSON view of the desk: called with its event, a refusal as a problem document."""
+
+    @wraps(view)
+    def json_view(request, event_id):
+        try:
+            event = _event(request, event_id)
+        except PermissionDenied as refusal:
+            return problem_response(403, "permission_denied", str(refusal))
+        return view(request, event)
+
+    return json_view
+
+
+def masked_email(email: str) -> str:
+    """`a•••@example.com`, as box offices print it: enough to tell two Ann Smiths apart at the
+    desk, not a list of addresses to collect."""
+    local, at, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}" if at else "•••"
+
+
+def _ticket(ticket) -> dict:
+    """A ticket as the desk shows it: never its code, which would let it in elsewhere."""
     return {
-        **TicketSerializer(ticket).data,
-        "holder": ticket.holder_name,
-        "email": ticket.booking.user.email,
+        "id": ticket.id,
+        "booking_id": ticket.booking_id,
+        "number": ticket.number,
         "quantity": ticket.booking.quantity,
+        "status": ticket.status,
+        "holder": ticket.holder_name,
+        "checked_in_at": ticket.checked_in_at,
     }
+
+
+def _search_row(ticket) -> dict:
+    return {**_ticket(ticket), "email": masked_email(ticket.booking.user.email)}
 
 
 @require_GET
@@ -60,7 +106,7 @@ def desk_index(request):
 
 @require_GET
 def desk(request, event_id):
-    event = _event(event_id)
+    event = _event(request, event_id)
     context = {
         **admin.site.each_context(request),
         "title": f"Check-in: {event.name}",
@@ -72,7 +118,8 @@ def desk(request, event_id):
 
 
 @require_POST
-def desk_scan(request, event_id):
+@_json_view
+def desk_scan(request, event):
     """Check a ticket in at this event's door: `{"code"}` as scanned, or `{"ticket_id"}` from
     the search. Answers 200 whatever the outcome, which `result` names: `checked_in`, or the
     API's refusal code with its problem document's members (`checked_in_at`, `ticket_event`).
@@ -88,7 +135,7 @@ def desk_scan(request, event_id):
     else:
         ref = ref_from_code(str(body.get("code", "")).strip())
     try:
-        ticket = services.ticket_check_in(ref=ref, event_id=event_id, actor=request.user)
+        ticket = services.ticket_check_in(ref=ref, event_id=event.pk, actor=request.user)
     except DomainError as exc:
         answer = {
             "result": exc.code,
@@ -98,21 +145,18 @@ def desk_scan(request, event_id):
         answer = {
             "result": "checked_in",
             "title": "Checked in",
-            "ticket": TicketSerializer(ticket).data,
+            "ticket": _ticket(ticket),
             "holder": {"name": ticket.holder_name},
             "quantity": ticket.booking.quantity,
         }
-    try:
-        answer["counts"] = selectors.door_counts(event_id=event_id)
-    except NotFound:
-        raise Http404("No event with this id.") from None
+    answer["counts"] = selectors.door_counts(event_id=event.pk)
     return _json(answer)
 
 
 @require_GET
-def desk_status(request, event_id):
+@_json_view
+def desk_status(request, event):
     """The counts and the latest check-ins, which the page polls."""
-    event = _event(event_id)
     return _json(
         {
             "counts": selectors.counts_of(event),
@@ -122,9 +166,12 @@ def desk_status(request, event_id):
 
 
 @require_GET
-def desk_search(request, event_id):
-    tickets = selectors.desk_search(event_id=event_id, query=request.GET.get("q", ""))
-    return _json({"results": [_ticket_row(t) for t in tickets]})
+@_json_view
+def desk_search(request, event):
+    """Tickets by the holder's name or e-mail: `{"results": [...]}`, each with the booking's
+    id, the ticket's state and the e-mail masked."""
+    tickets = selectors.desk_search(event_id=event.pk, query=request.GET.get("q", ""))
+    return _json({"results": [_search_row(t) for t in tickets]})
 
 
 def urls():

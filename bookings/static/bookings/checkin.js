@@ -199,7 +199,9 @@
     var who = element("td");
     who.appendChild(element("strong", "", ticket.holder));
     who.appendChild(element("br"));
-    who.appendChild(element("span", "desk-quiet", ticket.email));
+    // The e-mail comes masked (a•••@example.com); the booking's reference is its id's start.
+    var booking = "booking " + String(ticket.booking_id).slice(0, 8);
+    who.appendChild(element("span", "desk-quiet", ticket.email + " · " + booking));
     row.appendChild(who);
     row.appendChild(element("td", "desk-nowrap", ticketLine(ticket, ticket.quantity)));
     var state = { valid: "Not in yet", checked_in: "In at " + clock(ticket.checked_in_at), void: "Void" };
