@@ -6,7 +6,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import services
 from accounts.models import User
-from evently.admin_tools import ReadOnlyRecordsMixin
+from evently.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin
 
 # Staff rights come from `User.role`; Django's groups and permissions are not used.
 admin.site.unregister(Group)
@@ -18,7 +18,7 @@ admin.site.unregister(BlacklistedToken)
 
 
 @admin.register(OutstandingToken)
-class RefreshTokenAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
+class RefreshTokenAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
     list_display = ("user", "created_at", "expires_at", "jti")
     search_fields = ("user__email", "=jti")
     search_help_text = "Search by the account's email, or an exact token id (jti)."
@@ -27,7 +27,7 @@ class RefreshTokenAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
 
 
 @admin.register(BlacklistedToken)
-class RevokedTokenAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
+class RevokedTokenAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
     list_display = ("token_user", "blacklisted_at", "token_expires_at")
     search_fields = ("token__user__email", "=token__jti")
     search_help_text = "Search by the account's email, or an exact token id (jti)."
@@ -65,7 +65,7 @@ class UserChangeForm(_UniqueEmailMixin, auth_forms.UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ConsoleListMixin, DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     list_display = ("email", "name", "role", "is_active", "created_at")

@@ -3,7 +3,7 @@ from django.contrib import admin
 from bookings import services
 from bookings.models import Booking, TicketCheckIn
 from evently import admin_tools
-from evently.admin_tools import ReadOnlyRecordsMixin, run_each
+from evently.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
 
 
 def booking_badge(booking: Booking) -> str:
@@ -19,7 +19,7 @@ def booking_label(booking: Booking) -> str:
 
 
 @admin.register(Booking)
-class BookingAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
+class BookingAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
     """Bookings are records: staff read them and cancel through the service, never edit."""
 
     # Narrow columns so the list and its filters fit a 1366 px screen: the person's e-mail
@@ -92,7 +92,7 @@ class BookingAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
 
 
 @admin.register(TicketCheckIn)
-class TicketCheckInAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
+class TicketCheckInAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
     """Who was let in, when and by whom: written by the door (the check-in desk, the API),
     read here. A check-in is never edited or removed."""
 

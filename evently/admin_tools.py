@@ -3,6 +3,8 @@
 from collections.abc import Callable, Iterable
 
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.timezone import localtime
@@ -44,6 +46,30 @@ class ReadOnlyRecordsMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ConsoleChangeList(ChangeList):
+    """Django's list page, refusing a hostile query string as Django refuses a filter value it
+    cannot read (IncorrectLookupParameters: back to the unfiltered list with `?e=1`) instead
+    of failing with a 500: a NUL character anywhere in it (PostgreSQL text cannot hold one,
+    so a filter or a search with it is a DataError) or a date part past Python's dates
+    (`?event_time__year=99999999999` is an OverflowError in the date hierarchy)."""
+
+    def get_filters(self, request):
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise IncorrectLookupParameters("A NUL character in the query.")
+        try:
+            return super().get_filters(request)
+        except OverflowError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+
+class ConsoleListMixin:
+    """For every admin class of the console: its list page is a `ConsoleChangeList`."""
+
+    def get_changelist(self, request, **kwargs):
+        return ConsoleChangeList
 
 
 # Status badges: the tone each status is shown in, across the console.

@@ -14,7 +14,7 @@ from bookings.admin import booking_badge
 from bookings.models import Booking
 from evently import admin_tools
 from evently.admin_site import checkin_desk_url
-from evently.admin_tools import ReadOnlyRecordsMixin, run_each
+from evently.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
 from evently.exceptions import DomainError, NotFound
 from events import selectors, services
 from events.models import Event
@@ -146,7 +146,7 @@ class WaitlistInline(_RecordsInline):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
     form = EventAdminForm
     # Narrow columns, so the list and its filters fit a 1366 px screen: the venue goes under
     # the name, the capacity into "Sold" (tickets of capacity, with a meter).

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from evently import admin_tools
-from evently.admin_tools import ReadOnlyRecordsMixin
+from evently.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin
 from notifications.models import Notification
 
 
@@ -10,7 +10,7 @@ def notification_label(notification: Notification) -> str:
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyRecordsMixin, admin.ModelAdmin):
+class NotificationAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
     """What each person was told, and whether its e-mail went out (the outbox's fields)."""
 
     list_display = ("sent", "person", "kind", "title", "email_delivery", "is_read")

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from evently import admin_tools
-from evently.admin_tools import run_each
+from evently.admin_tools import ConsoleListMixin, run_each
 from evently.exceptions import DomainError
 from waitlist import services
 from waitlist.models import WaitlistEntry
@@ -30,7 +30,7 @@ class PriorityForm(forms.ModelForm):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(ConsoleListMixin, admin.ModelAdmin):
     """The queues in serving order. Staff may change an entry's priority; everything else
     changes only through the waitlist services."""
 

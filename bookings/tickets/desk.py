@@ -126,7 +126,7 @@ def desk_scan(request, event):
     A refusal is the door's ordinary business, not a failed request; plus the counts."""
     try:
         body = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past Python's recursion limit
         body = None
     if not isinstance(body, dict):
         body = {}
@@ -170,7 +170,15 @@ def desk_status(request, event):
 def desk_search(request, event):
     """Tickets by the holder's name or e-mail: `{"results": [...]}`, each with the booking's
     id, the ticket's state and the e-mail masked."""
-    tickets = selectors.desk_search(event_id=event.pk, query=request.GET.get("q", ""))
+    query = request.GET.get("q", "")
+    if "\x00" in query:  # PostgreSQL text cannot hold one: no name or e-mail has it
+        return problem_response(
+            400,
+            "validation_error",
+            "One or more fields are invalid.",
+            errors={"q": ["Null characters are not allowed."]},
+        )
+    tickets = selectors.desk_search(event_id=event.pk, query=query)
     return _json({"results": [_search_row(t) for t in tickets]})
 
 
