@@ -191,6 +191,15 @@ class WrongEvent(DomainError):
     default_detail = "This ticket is for another event."
 
 
+class CheckInClosed(DomainError):
+    """A scan outside the event's check-in window (with its bounds, `opens_at`, `closes_at`):
+    a ticket for next week does not let its holder in tonight."""
+
+    code = "checkin_closed"
+    title = "Check-in closed"
+    default_detail = "Check-in for this event is not open."
+
+
 class CheckedIn(DomainError):
     code = "checked_in"
     title = "Ticket checked in"

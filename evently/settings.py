@@ -325,6 +325,11 @@ SPECTACULAR_SETTINGS = {
 # changing this one makes every issued code unknown at the door.
 TICKET_SIGNING_KEY = os.environ.get("TICKET_SIGNING_KEY", "").strip()
 
+# The door's check-in window: it opens this many minutes before an event's time and closes this
+# many after it. A scan outside it is 409 `checkin_closed` (bookings.tickets.services).
+CHECKIN_OPENS_MINUTES = env_int("CHECKIN_OPENS_MINUTES", 240)
+CHECKIN_CLOSES_MINUTES = env_int("CHECKIN_CLOSES_MINUTES", 720)
+
 # --- Waitlist -------------------------------------------------------------------------------
 # How long a waitlist offer holds its seats before they pass to the next person.
 WAITLIST_OFFER_TTL_SECONDS = env_int("WAITLIST_OFFER_TTL_SECONDS", 1800, minimum=1)

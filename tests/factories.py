@@ -49,6 +49,12 @@ class EventFactory(DjangoModelFactory):
     available_seats = factory.SelfAttribute("total_capacity")
     price = Decimal("49.99")
 
+    class Params:
+        # Starts in two hours: its check-in window is open (CHECKIN_OPENS_MINUTES before).
+        tonight = factory.Trait(
+            event_time=factory.LazyFunction(lambda: timezone.now() + timedelta(hours=2))
+        )
+
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         # Past and cancelled events are made here, which event_create refuses; the day summary

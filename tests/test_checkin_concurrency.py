@@ -67,7 +67,7 @@ def without_the_once_constraint():
 
 
 def twenty_scans_of_one_code():
-    event = EventFactory(total_capacity=10)
+    event = EventFactory(total_capacity=10, tonight=True)
     booking = booking_create(event_id=event.pk, user=UserFactory(), quantity=2).booking
     code = ticket_code(TicketRef(booking.pk, 0))
     body = {"code": code, "event_id": str(event.pk)}
@@ -126,7 +126,7 @@ def test_control_without_the_constraint_the_check_in_as_written_lets_everyone_in
 def _check_in_then_cancel(monkeypatch, cancel):
     """A check-in that holds the window open, and a cancel that starts inside it."""
     slow_insert(monkeypatch, 0.3)
-    event = EventFactory(total_capacity=10)
+    event = EventFactory(total_capacity=10, tonight=True)
     holder = UserFactory()
     booking = booking_create(event_id=event.pk, user=holder, quantity=2).booking
     scanner = ScannerFactory()

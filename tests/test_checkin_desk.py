@@ -325,3 +325,45 @@ def test_a_scanner_reaches_only_the_events_the_desk_offers(door, client, admin_u
     assert client.get(f"/admin/checkin/{later.pk}/").status_code == 200
     found = client.get(f"/admin/checkin/{later.pk}/search", {"q": "ann"}).json()["results"]
     assert [t["holder"] for t in found] == ["Ann Holder"]
+
+
+# --- The check-in window ----------------------------------------------------------------------
+
+
+def test_the_desk_shows_the_window_and_refuses_scans_outside_it(client, admin_user, door, night):
+    from evently.admin_tools import when
+
+    client.force_login(admin_user)  # staff open a desk of any day
+    later = EventFactory(name="Winter Gala", event_time=timezone.now() + timedelta(days=7))
+    booking = book(later)
+    opens = later.event_time - timedelta(minutes=240)
+    page = client.get(f"/admin/checkin/{later.pk}/").content.decode()
+    assert f'class="desk-window desk-window-not_open_yet">Check-in opens {when(opens)}<' in page
+    answer = post_scan(client, later, {"code": ticket_code(TicketRef(booking.pk, 0))}).json()
+    assert (answer["result"], answer["status"]) == ("checkin_closed", 409)
+    assert answer["opens_at"] == opens.isoformat().replace("+00:00", "Z")
+    assert answer["counts"]["checked_in"] == 0
+    assert not TicketCheckIn.objects.exists()
+    assert client.get(f"/admin/checkin/{later.pk}/status").json()["window"]["state"] == (
+        "not_open_yet"
+    )
+
+    # Tonight's door is open, and says until when; the list of tonight's events says so too.
+    closes = night.event_time + timedelta(minutes=720)
+    label = f"Check-in open until {when(closes)}"
+    assert label in door.get(f"/admin/checkin/{night.pk}/").content.decode()
+    assert door.get(f"/admin/checkin/{night.pk}/status").json()["window"] == {
+        "state": "open",
+        "opens_at": (night.event_time - timedelta(minutes=240)).isoformat().replace("+00:00", "Z"),
+        "closes_at": closes.isoformat().replace("+00:00", "Z"),
+        "label": label,
+    }
+    assert label in door.get("/admin/checkin/").content.decode()
+
+
+def test_the_desk_lists_events_until_their_door_closes(door, settings):
+    gone = EventFactory(name="Matinee", event_time=timezone.now() - timedelta(hours=3))
+    assert "Matinee" in door.get("/admin/checkin/").content.decode()
+    settings.CHECKIN_CLOSES_MINUTES = 120
+    assert "Matinee" not in door.get("/admin/checkin/").content.decode()
+    assert door.get(f"/admin/checkin/{gone.pk}/").status_code == 403

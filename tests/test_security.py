@@ -66,7 +66,7 @@ class World:
 
 @pytest.fixture
 def world(user, other_user, admin_user) -> World:
-    event = EventFactory(total_capacity=50)
+    event = EventFactory(total_capacity=50, tonight=True)  # its door is open
     booking = booking_create(event_id=event.pk, user=user, quantity=1).booking
     tight = EventFactory(total_capacity=1)
     someone = UserFactory()

@@ -28,6 +28,7 @@ from rest_framework.utils.encoders import JSONEncoder
 
 from bookings.tickets import selectors, services
 from bookings.tickets.codes import ref_from_code, ref_from_ticket_id
+from evently.admin_tools import when
 from evently.exceptions import DomainError
 from evently.problems import problem, problem_response
 from events.models import Event
@@ -72,6 +73,27 @@ def _json_view(view):
     return json_view
 
 
+_WINDOW_LABELS = {
+    selectors.CheckInWindow.NOT_YET: "Check-in opens {}",
+    selectors.CheckInWindow.OPEN: "Check-in open until {}",
+    selectors.CheckInWindow.CLOSED: "Check-in closed at {}",
+}
+
+
+def window_of(event: Event) -> dict:
+    """The event's check-in window as the desk shows it: its state, bounds and a line saying
+    when the door opens or closes, in the console's time zone."""
+    window = selectors.checkin_window(event)
+    state = window.state()
+    moment = window.opens_at if state == window.NOT_YET else window.closes_at
+    return {
+        "state": state,
+        "opens_at": window.opens_at,
+        "closes_at": window.closes_at,
+        "label": _WINDOW_LABELS[state].format(when(moment)),
+    }
+
+
 def masked_email(email: str) -> str:
     """`a•••@example.com`, as box offices print it: enough to tell two Ann Smiths apart at the
     desk, not a list of addresses to collect."""
@@ -98,8 +120,11 @@ def _search_row(ticket) -> dict:
 
 @require_GET
 def desk_index(request):
-    """Tonight's events (started in the last 12 hours or starting in the next 24)."""
-    events = [{"event": event, **selectors.counts_of(event)} for event in selectors.desk_events()]
+    """Tonight's events (`desk_events`), each with its door counts and check-in window."""
+    events = [
+        {"event": event, "window": window_of(event), **selectors.counts_of(event)}
+        for event in selectors.desk_events()
+    ]
     context = {**admin.site.each_context(request), "title": "Check-in desk", "events": events}
     return TemplateResponse(request, "admin/bookings/checkin/index.html", context)
 
@@ -112,6 +137,7 @@ def desk(request, event_id):
         "title": f"Check-in: {event.name}",
         "event": event,
         "counts": selectors.counts_of(event),
+        "window": window_of(event),
         "recent": selectors.recent_check_ins(event_id=event.pk, limit=RECENT),
     }
     return TemplateResponse(request, "admin/bookings/checkin/desk.html", context)
@@ -156,10 +182,11 @@ def desk_scan(request, event):
 @require_GET
 @_json_view
 def desk_status(request, event):
-    """The counts and the latest check-ins, which the page polls."""
+    """The counts, the check-in window and the latest check-ins, which the page polls."""
     return _json(
         {
             "counts": selectors.counts_of(event),
+            "window": window_of(event),
             "recent": selectors.recent_check_ins(event_id=event.pk, limit=RECENT),
         }
     )

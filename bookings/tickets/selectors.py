@@ -5,6 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -210,14 +211,39 @@ def desk_search(*, event_id, query: str, limit: int = 10) -> list[Ticket]:
     return [ticket for booking in bookings for ticket in tickets[booking.pk]]
 
 
+@dataclass(frozen=True)
+class CheckInWindow:
+    """When an event's door lets tickets in: from CHECKIN_OPENS_MINUTES before its time to
+    CHECKIN_CLOSES_MINUTES after it."""
+
+    opens_at: datetime
+    closes_at: datetime
+
+    NOT_YET, OPEN, CLOSED = "not_open_yet", "open", "closed"
+
+    def state(self, now: datetime | None = None) -> str:
+        now = now or timezone.now()
+        if now < self.opens_at:
+            return self.NOT_YET
+        return self.OPEN if now <= self.closes_at else self.CLOSED
+
+
+def checkin_window(event: Event) -> CheckInWindow:
+    return CheckInWindow(
+        opens_at=event.event_time - timedelta(minutes=settings.CHECKIN_OPENS_MINUTES),
+        closes_at=event.event_time + timedelta(minutes=settings.CHECKIN_CLOSES_MINUTES),
+    )
+
+
 def desk_events(*, now: datetime | None = None) -> QuerySet[Event]:
-    """The events a door works tonight: scheduled ones that started in the last 12 hours or
-    start in the next 24, soonest first, each with its door counts."""
+    """The events a door works tonight: scheduled ones whose door has not closed yet (started
+    less than CHECKIN_CLOSES_MINUTES ago, 12 hours by default) that start within the next 24
+    hours, soonest first, each with its door counts."""
     now = now or timezone.now()
     return (
         Event.objects.filter(
             status=Event.Status.SCHEDULED,
-            event_time__gte=now - timedelta(hours=12),
+            event_time__gte=now - timedelta(minutes=settings.CHECKIN_CLOSES_MINUTES),
             event_time__lte=now + timedelta(hours=24),
         )
         .annotate(checked_in=checked_in_tickets())

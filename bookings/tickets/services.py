@@ -15,10 +15,11 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.models import Booking, TicketAttendee, TicketCheckIn
 from bookings.tickets.codes import TicketRef
-from bookings.tickets.selectors import Ticket, ticket_get, with_ticket_state
+from bookings.tickets.selectors import Ticket, checkin_window, ticket_get, with_ticket_state
 from evently import locks
 from evently.exceptions import (
     AlreadyCheckedIn,
+    CheckInClosed,
     EventStarted,
     TicketVoid,
     UnknownTicket,
@@ -53,7 +54,9 @@ def _record_check_in(booking: Booking, index: int, actor: User) -> TicketCheckIn
 def ticket_check_in(*, ref: TicketRef | None, event_id=None, actor: User) -> Ticket:
     """Let a ticket in, once. Refusals, in this order: no such ticket (`ref` None: an unknown,
     malformed or forged code), a ticket of another event than `event_id` (when given), a void
-    ticket, a ticket already let in (with the time it was).
+    ticket, a scan outside the event's check-in window (with its bounds: nothing is written,
+    so the ticket still lets its holder in on the night), a ticket already let in (with the
+    time it was).
 
     Two statements when it succeeds: the locked read and the insert; nothing is read first to
     see whether the ticket is in already, the insert finds out.
@@ -73,6 +76,7 @@ def ticket_check_in(*, ref: TicketRef | None, event_id=None, actor: User) -> Tic
                 )
             if booking.status == Booking.Status.CANCELLED or event.status == Event.Status.CANCELLED:
                 raise TicketVoid()
+            _refuse_outside_window(event)
             check_in = _record_check_in(booking, ref.index, actor)
     except IntegrityError:
         first = TicketCheckIn.objects.filter(booking_id=ref.booking_id, index=ref.index).first()
@@ -88,6 +92,18 @@ def ticket_check_in(*, ref: TicketRef | None, event_id=None, actor: User) -> Tic
         extra={"booking_id": str(booking.pk), "ticket": ref.index, "event_id": str(event.pk)},
     )
     return Ticket(booking, ref.index, booking.ticket_attendee or "", check_in.checked_in_at)
+
+
+def _refuse_outside_window(event: Event) -> None:
+    window = checkin_window(event)
+    state = window.state()
+    if state == window.OPEN:
+        return
+    if state == window.NOT_YET:
+        detail = f"Check-in for {event.name} opens at {window.opens_at:%Y-%m-%d %H:%M} UTC."
+    else:
+        detail = f"Check-in for {event.name} closed at {window.closes_at:%Y-%m-%d %H:%M} UTC."
+    raise CheckInClosed(detail, opens_at=window.opens_at, closes_at=window.closes_at)
 
 
 def ticket_name_attendee(*, ticket_id, user: User, attendee_name: str) -> Ticket:

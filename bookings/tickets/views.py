@@ -93,8 +93,9 @@ class CheckInView(APIView):
         responses={200: CheckInResultSerializer, **problems(400, 401, 403, 404, 409)},
         description="Let a scanned ticket in (admin or scanner), exactly once whatever the "
         "number of scanners. Refusals: 404 `unknown_ticket` (unknown or malformed code), 409 "
-        "`wrong_event` (with `ticket_event`), `ticket_void`, `already_checked_in` (with "
-        "`checked_in_at`).",
+        "`wrong_event` (with `ticket_event`), `ticket_void`, `checkin_closed` (outside the "
+        "event's check-in window, with its bounds `opens_at` and `closes_at`), "
+        "`already_checked_in` (with `checked_in_at`).",
     )
     def post(self, request):
         data = CheckInInputSerializer(data=request.data)

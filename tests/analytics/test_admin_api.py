@@ -119,14 +119,14 @@ def test_event_analytics_figures(admin_api, sales):
 
 
 def test_event_analytics_count_the_tickets_let_in(admin_api, admin_user):
-    event = EventFactory(total_capacity=20)
+    event = EventFactory(total_capacity=20, tonight=True)
     bookings = [
         booking_create(event_id=event.pk, user=UserFactory(), quantity=q).booking for q in (4, 3, 2)
     ]
     for booking, index in ((bookings[0], 0), (bookings[0], 3), (bookings[1], 1)):
         ticket_check_in(ref=TicketRef(booking.pk, index), actor=admin_user)
     booking_cancel(booking_id=bookings[2].pk, actor=admin_user)
-    other = EventFactory()
+    other = EventFactory(tonight=True)
     ticket_check_in(
         ref=TicketRef(
             booking_create(event_id=other.pk, user=UserFactory(), quantity=1).booking.pk, 0

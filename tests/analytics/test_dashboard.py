@@ -296,7 +296,7 @@ def past_nights(db):
     admin = AdminFactory()
     figures = {}
     for name, days, sold, came in (("Last Week", 7, 4, 3), ("Yesterday", 1, 5, 1)):
-        event = EventFactory(name=name, total_capacity=10)
+        event = EventFactory(name=name, total_capacity=10, tonight=True)  # its door open
         booking = booking_create(event_id=event.pk, user=UserFactory(), quantity=sold).booking
         for index in range(came):
             ticket_check_in(ref=TicketRef(booking.pk, index), actor=admin)

@@ -5,6 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from bookings.models import TicketCheckIn
@@ -12,7 +13,14 @@ from bookings.services import booking_cancel, booking_create
 from bookings.tickets.codes import TicketRef, ref_from_code, ticket_code
 from bookings.tickets.selectors import door_counts
 from bookings.tickets.services import ticket_check_in
-from evently.exceptions import AlreadyCheckedIn, CheckedIn, TicketVoid, UnknownTicket, WrongEvent
+from evently.exceptions import (
+    AlreadyCheckedIn,
+    CheckedIn,
+    CheckInClosed,
+    TicketVoid,
+    UnknownTicket,
+    WrongEvent,
+)
 from events.models import Event
 from events.services import event_cancel
 from tests.factories import EventFactory, UserFactory
@@ -24,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def night():
-    return EventFactory(name="Jazz Night", total_capacity=20)
+    return EventFactory(name="Jazz Night", total_capacity=20, tonight=True)
 
 
 def book(event, quantity=2, user=None):
@@ -287,6 +295,62 @@ def test_doors_open_before_the_start_and_stay_open_after_it(scanner_user):
     for event, booking in bookings.items():
         ticket_check_in(ref=TicketRef(booking.pk, 0), event_id=event.pk, actor=scanner_user)
     assert TicketCheckIn.objects.count() == 2
+
+
+# --- The check-in window ------------------------------------------------------------------------
+
+
+def test_a_ticket_for_another_day_is_refused_and_stays_valid(scanner_api, scanner_user):
+    # A ticket for 11 December let its holder in on 4 December, and said "already checked in"
+    # at the real door. The door opens 240 minutes before the start, closes 720 after it.
+    later = EventFactory(name="Winter Gala", event_time=timezone.now() + timedelta(days=7))
+    booking = book(later)
+    body = assert_problem(scan(scanner_api, code(booking), later), 409, "checkin_closed")
+    opens = later.event_time - timedelta(minutes=240)
+    assert body["opens_at"] == opens.isoformat().replace("+00:00", "Z")
+    closes = later.event_time + timedelta(minutes=720)
+    assert body["closes_at"] == closes.isoformat().replace("+00:00", "Z")
+    assert body["detail"] == f"Check-in for Winter Gala opens at {opens:%Y-%m-%d %H:%M} UTC."
+    assert not TicketCheckIn.objects.exists()
+    tickets = scanner_api.get(f"/api/checkin/events/{later.pk}").json()
+    assert (tickets["checked_in"], tickets["remaining"]) == (0, 2)
+
+
+def test_the_window_lets_in_from_its_opening_to_its_closing_and_no_later(scanner_user):
+    event = EventFactory()
+    booking = book(event, quantity=4)
+    opens = event.event_time - timedelta(minutes=240)
+    closes = event.event_time + timedelta(minutes=720)
+    for index, moment in enumerate((opens - timedelta(seconds=1), closes + timedelta(seconds=1))):
+        with time_machine.travel(moment, tick=False), pytest.raises(CheckInClosed) as refusal:
+            ticket_check_in(ref=TicketRef(booking.pk, index), event_id=event.pk, actor=scanner_user)
+        assert (refusal.value.extra["opens_at"], refusal.value.extra["closes_at"]) == (
+            opens,
+            closes,
+        )
+    assert not TicketCheckIn.objects.exists()
+    for index, moment in enumerate((opens, closes)):
+        with time_machine.travel(moment, tick=False):
+            ticket_check_in(ref=TicketRef(booking.pk, index), event_id=event.pk, actor=scanner_user)
+    assert TicketCheckIn.objects.count() == 2
+    with time_machine.travel(closes + timedelta(minutes=1)), pytest.raises(CheckInClosed) as late:
+        ticket_check_in(ref=TicketRef(booking.pk, 0), event_id=event.pk, actor=scanner_user)
+    assert late.value.detail.startswith("Check-in for ") and " closed at " in late.value.detail
+
+
+def test_the_window_follows_its_settings(settings, scanner_api, night):
+    settings.CHECKIN_OPENS_MINUTES = 60  # night starts in two hours
+    assert_problem(scan(scanner_api, code(book(night)), night), 409, "checkin_closed")
+    settings.CHECKIN_OPENS_MINUTES = 180
+    assert scan(scanner_api, code(book(night)), night).status_code == 200
+
+
+def test_a_void_or_wrong_events_ticket_says_so_before_the_window(scanner_api, user):
+    later = EventFactory(event_time=timezone.now() + timedelta(days=7))
+    booking = book(later, user=user)
+    assert_problem(scan(scanner_api, code(booking), EventFactory()), 409, "wrong_event")
+    booking_cancel(booking_id=booking.pk, actor=user)
+    assert_problem(scan(scanner_api, code(booking), later), 409, "ticket_void")
 
 
 def test_refusals_are_domain_errors_for_the_services(scanner_user, night):

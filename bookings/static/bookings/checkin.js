@@ -31,7 +31,9 @@
     ticket_void: ["bad", "Void ticket"],
     wrong_event: ["bad", "Wrong event"],
     unknown_ticket: ["bad", "Unknown ticket"],
+    checkin_closed: ["bad", "Check-in closed"],
   };
+  var windowLine = document.getElementById("desk-window");
 
   function clock(iso) {
     if (!iso) {
@@ -116,6 +118,15 @@
     document.getElementById("count-remaining").textContent = counts.remaining;
   }
 
+  // Whether the door is open, as the server says (it polls, so the line turns when it opens).
+  function showWindow(window_) {
+    if (!window_) {
+      return;
+    }
+    windowLine.className = "desk-window desk-window-" + window_.state;
+    windowLine.textContent = window_.label;
+  }
+
   function showRecent(rows) {
     recent.textContent = "";
     if (!rows.length) {
@@ -143,6 +154,7 @@
       .then(function (body) {
         if (body) {
           showCounts(body.counts);
+          showWindow(body.window);
           showRecent(body.recent);
         }
       })
