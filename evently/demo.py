@@ -3,8 +3,9 @@
 `python manage.py load_demo_data` (which `make run` runs on every start) loads it once into a
 new database, so a newcomer's first look at the console shows what it is for: a few weeks of
 bookings and cancellations, two events sold out with a waitlist (one with offers open right
-now), two events that already took place, one cancelled for the weather, and messages staff
-sent to ticket holders, their e-mails delivered.
+now), two events that already took place, one cancelled for the weather, one tonight whose
+door is open (the check-in desk has people to let in, a few of them in already), and
+messages staff sent to ticket holders, their e-mails delivered.
 
 Every booking, cancellation, waitlist offer, acceptance, decline, expiry, cancellation of an
 event and message goes through the services, each at its own moment of the past 30 days: the
@@ -84,6 +85,13 @@ PAST = [
     ("Autumn Wine Tasting", "Cellar Door Vintners", 16, 60, "28.00"),
     ("Salsa Night", "Casa Latina", 6, 100, "15.00"),
 ]
+# Tonight's: (name, venue, capacity, price). It starts one to two hours after the load, so its
+# check-in window is open and the desk lists it; its sales draw on a random generator of their
+# own, so every other figure of the story stays what it was without it.
+TONIGHT = ("Late Show: Open Mic Night", "The Corner Stage", 60, "10.00")
+# Tonight's bookings over the last days, and the tickets already let in by the early arrivals.
+TONIGHT_BOOKINGS = 24
+TONIGHT_EARLY_ARRIVALS = 5
 # Called off for the weather: (event, days from now it would have been, days ago cancelled).
 CANCELLED = ("Rooftop Cinema: Summer Hits", "Skyline Rooftop", 3, 8, 80, "11.00")
 # Sold out early on, then a booking cancelled now and then, its seats offered down the queue:
@@ -210,6 +218,7 @@ class DemoStory:
         name, venue, days, cancelled_ago, capacity, price = CANCELLED
         rooftop = self.create_event(name, venue, evening + timedelta(days=days), capacity, price)
         self.timeline.at(self.now - timedelta(days=cancelled_ago, hours=3), self.call_off, rooftop)
+        self.plan_tonight()
 
         self.plan_daily_sales()
         for name, waiters, rounds in WAITLISTS:
@@ -250,7 +259,7 @@ class DemoStory:
         """A booking for one of the events on sale at this moment, the popular ones likelier."""
         on_sale = list(
             Event.objects.filter(status="scheduled", event_time__gt=timezone.now())
-            .exclude(name__in=[name for name, *_ in WAITLISTS])
+            .exclude(name__in=[name for name, *_ in WAITLISTS] + [TONIGHT[0]])
             .order_by("name")
         )
         if on_sale:
@@ -324,6 +333,18 @@ class DemoStory:
                         ref=TicketRef(booking.pk, index), event_id=event.pk, actor=self.scanner
                     )
 
+    def early_arrivals(self, event: Event) -> None:
+        """The first people at tonight's door, let in through the check-in service."""
+        let_in = 0
+        for booking in Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED):
+            for index in range(booking.quantity):
+                if let_in == TONIGHT_EARLY_ARRIVALS:
+                    return
+                ticket_check_in(
+                    ref=TicketRef(booking.pk, index), event_id=event.pk, actor=self.scanner
+                )
+                let_in += 1
+
     def message(self, event: Event, title: str, message: str) -> None:
         event_message_send(event_id=event.pk, actor=self.admin, title=title, message=message)
 
@@ -357,6 +378,18 @@ class DemoStory:
                     self.rng.choice([1, 1, 2, 2, 2, 3, 4]),
                     cancel_after,
                 )
+
+    def plan_tonight(self) -> None:
+        """Tonight's event, on sale from the start of the month and booked over its last ten
+        days, with its first guests in a few minutes ago."""
+        name, venue, capacity, price = TONIGHT
+        starts = (self.now + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+        tonight = self.create_event(name, venue, starts, capacity, price)
+        rng = random.Random(23)  # its own, so the rest of the story draws what it always drew
+        for _ in range(TONIGHT_BOOKINGS):
+            when = self.now - timedelta(days=rng.uniform(0.05, 10))
+            self.timeline.at(when, self.book, tonight, rng.choice(self.people), rng.randint(1, 3))
+        self.timeline.at(self.now - timedelta(minutes=10), self.early_arrivals, tonight)
 
     def plan_waitlist(self, event: Event, waiters: int, rounds: int) -> None:
         """Sold out about three weeks ago, a queue the next day, then a booking cancelled

@@ -153,7 +153,15 @@ def test_the_story_has_what_a_newcomer_should_see_and_loads_once(demo):
     for event in past:
         inside = TicketCheckIn.objects.filter(booking__event=event).count()
         assert 0.6 * event.booked_seats <= inside < event.booked_seats, (inside, event)
-    assert not TicketCheckIn.objects.exclude(booking__event__in=past).exists()
+    # Tonight's event is on the desk with its door open, people booked, the first few in.
+    from bookings.tickets.selectors import checkin_window, desk_events
+
+    [tonight] = desk_events()
+    assert tonight.name == "Late Show: Open Mic Night"
+    assert checkin_window(tonight).state() == "open"
+    assert timedelta(hours=1) <= tonight.event_time - now <= timedelta(hours=2)
+    assert tonight.booked_seats > 20 and tonight.checked_in == 5
+    assert not TicketCheckIn.objects.exclude(booking__event__in=[*past, tonight]).exists()
     assert User.objects.get(email="door@evently.local").role == "scanner"
     # One called off: its bookings cancelled and everyone told.
     rooftop = Event.objects.get(status="cancelled")
