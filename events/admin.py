@@ -221,13 +221,9 @@ class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
     @admin.display(description="Sold", ordering=UTILIZATION)
     def sold(self, event: Event) -> str:
         share = event.booked_seats / event.total_capacity if event.total_capacity else 0
-        held = event.held_seats / event.total_capacity if event.total_capacity else 0
         return format_html(
-            '<span class="ev-nowrap"><span class="ev-meter" aria-hidden="true"><i style="width:'
-            ' {}%"></i><i class="ev-held" style="width: {}%"></i></span>{}</span>'
-            '<span class="ev-sub">{} of {}</span>',
-            round(share * 100),
-            round(held * 100),
+            '<span class="ev-nowrap">{}{}</span><span class="ev-sub">{} of {}</span>',
+            admin_tools.meter(event.booked_seats, event.held_seats, event.total_capacity),
             f"{share:.0%}",
             event.booked_seats,
             event.total_capacity,

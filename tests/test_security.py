@@ -561,3 +561,22 @@ def test_api_requests_carry_no_session_cookie(anon_api, user_api):
     response = user_api.get("/api/auth/me")
     assert response.status_code == 200
     assert "sessionid" not in response.cookies and "csrftoken" not in response.cookies
+
+
+# --- Content-Security-Policy ------------------------------------------------------------------
+
+
+def test_the_console_and_the_desk_carry_a_content_security_policy(client, admin_user, anon_api):
+    event = EventFactory()
+    for path in ("/admin/login/", "/admin/", "/admin/events/event/", "/admin/checkin/"):
+        if path != "/admin/login/":
+            client.force_login(admin_user)
+        response = client.get(path)
+        assert response.status_code == 200, path
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "style-src 'self'" in policy, path
+        assert "'unsafe-inline'" not in policy and "frame-ancestors 'none'" in policy, path
+        page = response.content.decode()
+        assert " style=" not in page and "<style" not in page, path  # nothing it would refuse
+    assert client.get(f"/admin/checkin/{event.pk}/")["Content-Security-Policy"] == policy
+    assert "Content-Security-Policy" not in anon_api.get("/api/health")
