@@ -37,7 +37,7 @@ def demo():
     """The demo data as `make run` loads it, at NOW; the test reads the figures at NOW too.
     The demo admin."""
     with time_machine.travel(NOW):
-        call_command("load_demo_data", stdout=io.StringIO())
+        call_command("load_demo_data", "--force", stdout=io.StringIO())
         yield User.objects.get(email="admin@evently.local")
 
 
@@ -186,7 +186,7 @@ def test_the_story_has_what_a_newcomer_should_see_and_loads_once(demo):
     # Run again (as every `make run` does), it changes nothing and prints the logins.
     counts = (User.objects.count(), Booking.objects.count(), Notification.objects.count())
     out = io.StringIO()
-    call_command("load_demo_data", stdout=out)
+    call_command("load_demo_data", "--force", stdout=out)
     assert (User.objects.count(), Booking.objects.count(), Notification.objects.count()) == counts
     text = out.getvalue()
     assert "already loaded" in text

@@ -51,7 +51,7 @@ def browser():
 @pytest.fixture
 def demo(settings):
     """The demo data, with e-mail kept in memory and sent right after each commit."""
-    call_command("load_demo_data", stdout=io.StringIO())
+    call_command("load_demo_data", "--force", stdout=io.StringIO())
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.NOTIFICATION_EMAIL_ON_COMMIT = True
 

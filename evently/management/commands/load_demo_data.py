@@ -3,7 +3,8 @@ import time
 from contextlib import contextmanager
 from datetime import datetime
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from bookings.models import Booking
 from evently.demo import DEMO_ADMIN, DEMO_SCANNER, DEMO_USER, demo_loaded, load_demo
@@ -29,7 +30,22 @@ class Command(BaseCommand):
         "evently/demo.py), then print the demo logins. Run again, it only prints the logins."
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Load it with DEBUG off too (the demo accounts' passwords are published).",
+        )
+
     def handle(self, *args, **options):
+        # The demo admin's password is in the README: with DEBUG off this is most likely a
+        # production database, where that account would be a door left open.
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "DEBUG is off: refusing to load the demo data, whose admin account has a "
+                "published password. Run with DEBUG=true, or pass --force if this really is "
+                "a trial database."
+            )
         if demo_loaded():
             self.stdout.write("Demo data already loaded.")
         else:
