@@ -211,10 +211,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------
 # Throttle counters must be shared by every worker on every machine: Redis when REDIS_URL is
 # set, otherwise a table in the database (created by evently's own migration).
+# A Redis that does not answer costs a request at most REDIS_TIMEOUT_MS per attempt to connect
+# or to read: the throttles then count in the database (evently.throttling), so a dead Redis
+# slows no request by more than that and fails none.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_MS", 250, minimum=1) / 1000
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        }
     }
 else:
     CACHES = {

@@ -11,9 +11,16 @@ period, added to with a single atomic increment (on Redis: one script that incre
 sets the expiry of a new counter; without Redis, one upsert on a table of counters). The price
 of a fixed window: a client can spend one window's budget at its very end and the next one's
 at the start of the next.
+
+Redis is a cache, not the store of record: when it does not answer, a throttle counts in the
+database table instead (as it does without REDIS_URL), so every route keeps answering and the
+limits still hold, and a warning says so in the log (`_warn_redis_down`).
 """
 
 import functools
+import logging
+import threading
+import time
 from datetime import timedelta
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -21,10 +28,18 @@ from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
 from evently.models import ThrottleCounter
+
+logger = logging.getLogger(__name__)
+
+# What a Redis that is down, restarting or out of reach raises (a refused connection, a
+# timeout, a connection closed mid-reply, "loading the dataset").
+REDIS_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError)
 
 # INCR, and EXPIRE on the window's first request: one command, atomic in Redis. A pipeline of
 # INCR and EXPIRE NX did the same in one round trip, with two commands for redis-py to build
@@ -48,12 +63,40 @@ def _redis_increment(cache: RedisCache):
     return script
 
 
+# How often, at most, one process logs that Redis is unavailable. The limit is per process and
+# kept in its memory on purpose: it only bounds the log's volume (one line a minute per worker
+# instead of one per request), and nothing depends on it across requests or workers.
+_WARN_EVERY_SECONDS = 60.0
+_warned = {"at": float("-inf"), "suppressed": 0}
+_warned_lock = threading.Lock()
+
+
+def _warn_redis_down(exc: Exception) -> None:
+    now = time.monotonic()
+    with _warned_lock:
+        if now - _warned["at"] < _WARN_EVERY_SECONDS:
+            _warned["suppressed"] += 1
+            return
+        suppressed, _warned["at"], _warned["suppressed"] = _warned["suppressed"], now, 0
+    logger.warning(
+        "Redis is unavailable, throttles count in the database: %s",
+        exc,
+        extra={"suppressed": suppressed},
+    )
+
+
 def _increment(cache, key: str, timeout: int) -> int:
     """Add one to the counter `key` (created, expiring in `timeout` seconds, if missing)."""
     if isinstance(cache, RedisCache):
         # make_key, not make_and_validate_key: validating only warns about keys memcached
         # would refuse, walking the key a character at a time on every request.
-        return _redis_increment(cache)(keys=[cache.make_key(key)], args=[timeout])
+        try:
+            return _redis_increment(cache)(keys=[cache.make_key(key)], args=[timeout])
+        except REDIS_UNAVAILABLE as exc:
+            # The table every worker shares instead: the limit still holds across workers,
+            # with a count that starts again from zero for the outage.
+            _warn_redis_down(exc)
+            return _increment_in_database(key, timeout)
     if isinstance(cache, DatabaseCache):  # no Redis: the counters table, not the cache's
         return _increment_in_database(key, timeout)
     # Any other shared cache: as atomic as its incr.
@@ -137,3 +180,16 @@ class LoginRateThrottle(_CountedWindow, throttling.SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def shared_cache_answers() -> bool:
+    """Whether the cache the throttles count in answers: Redis is pinged; without Redis the
+    counters are in the database, which the caller checks itself."""
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(cache, RedisCache):
+        return True
+    try:
+        cache._cache.get_client().ping()
+    except REDIS_UNAVAILABLE:
+        return False
+    return True

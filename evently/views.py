@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from evently.problems import problem_response
 from evently.schema import problems
+from evently.throttling import shared_cache_answers
 
 
 class HealthView(APIView):
@@ -24,10 +25,17 @@ class HealthView(APIView):
         responses={
             200: inline_serializer(
                 "Health",
-                {"status": serializers.CharField(), "database": serializers.CharField()},
+                {
+                    "status": serializers.CharField(help_text="`ok` or `degraded`"),
+                    "database": serializers.CharField(help_text="`ok`"),
+                    "cache": serializers.CharField(help_text="`ok` or `unavailable`"),
+                },
             ),
             **problems(503),
         },
+        description="200 while the database answers. Without Redis (when REDIS_URL is set) "
+        "every route still answers, its throttles counting in the database: `status` is then "
+        "`degraded` and `cache` `unavailable`, still 200, so a load balancer keeps the server.",
     )
     def get(self, request):
         try:
@@ -41,7 +49,9 @@ class HealthView(APIView):
                 database="unavailable",
                 headers={"Retry-After": "5"},
             )
-        return Response({"status": "ok", "database": "ok"})
+        cache = "ok" if shared_cache_answers() else "unavailable"
+        status = "ok" if cache == "ok" else "degraded"
+        return Response({"status": status, "database": "ok", "cache": cache})
 
 
 def is_api_path(path: str) -> bool:

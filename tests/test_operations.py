@@ -83,7 +83,7 @@ def test_health_is_503_problem_when_the_database_does_not_answer():
 def test_health_is_ok_with_the_database(anon_api):
     response = anon_api.get("/api/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
 
 
 @pytest.mark.django_db
