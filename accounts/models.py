@@ -4,7 +4,11 @@ import uuid
 
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
-from django.db import models
+from django.db import models, transaction
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from evently import locks
 
 
 def normalize_email_address(email: str) -> str:
@@ -136,8 +140,49 @@ class User(AbstractBaseUser):
     def has_module_perms(self, app_label: str) -> bool:
         return self.is_staff
 
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_disabled = True  # a change of password too (see `save`)
+
+    def save(self, *args, **kwargs):
+        """Save; when the save stores a new password, also revoke every refresh token the
+        account holds, in the same transaction.
+
+        Here, where the password is stored, because every way of changing one ends here: the
+        admin site's form, `changepassword`, the API, and `set_password()` then `save()` in
+        a shell. `_password` is what `set_password` leaves for this save; a hash upgraded at
+        login (`check_password`) clears it first, so an upgrade revokes nothing.
+        """
+        update_fields = kwargs.get("update_fields")
+        password_changed = (
+            not self._state.adding
+            and (self._password is not None or getattr(self, "_password_disabled", False))
+            and (update_fields is None or "password" in update_fields)
+        )
+        if not password_changed:
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            # The UPDATE below locks the account row: `tokens_refresh` takes the same lock
+            # before it mints a pair, so no refresh slips a new token past the revocation.
+            locks.acquire(locks.ACCOUNT)
+            super().save(*args, **kwargs)
+            refresh_tokens_revoke_all(user=self)
+        self._password_disabled = False
+        return None
+
     def get_full_name(self) -> str:
         return self.name
 
     def get_short_name(self) -> str:
         return self.name
+
+
+def refresh_tokens_revoke_all(*, user: User) -> int:
+    """Blacklist every refresh token of `user` that could still be used."""
+    live = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    revoked = BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+    )
+    return len(revoked)

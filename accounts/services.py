@@ -1,12 +1,10 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import User, normalize_email_address
+from accounts.models import User, normalize_email_address, refresh_tokens_revoke_all
 from accounts.tokens import token_pair
 from evently import locks
 from evently.exceptions import EmailTaken, Invalid, TokenNotValid
@@ -61,17 +59,6 @@ def user_set_access(*, user_id, role: str, is_active: bool) -> User:
     return user
 
 
-def refresh_tokens_revoke_all(*, user: User) -> int:
-    """Blacklist every refresh token of `user` that could still be used."""
-    live = OutstandingToken.objects.filter(
-        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
-    )
-    revoked = BlacklistedToken.objects.bulk_create(
-        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
-    )
-    return len(revoked)
-
-
 def tokens_refresh(*, refresh: str) -> dict[str, str]:
     """Exchange a refresh token for a new pair minted from the account as it is now.
 
@@ -82,10 +69,15 @@ def tokens_refresh(*, refresh: str) -> dict[str, str]:
         old = RefreshToken(refresh)  # signature, expiry and the blacklist
     except TokenError as exc:
         raise TokenNotValid(str(exc)) from None
-    user = User.objects.filter(pk=old.get("user_id"), is_active=True).first()
-    if user is None:
-        raise TokenNotValid("The account no longer exists or is disabled.")
     with transaction.atomic():
+        # The account row locked: a password change that commits first has revoked `old`
+        # (its blacklist row exists, so `first_use` is false below), and one that comes after
+        # waits for this pair to be written and revokes it too.
+        user = locks.rows(
+            User.objects.filter(pk=old.get("user_id"), is_active=True), locks.ACCOUNT
+        ).first()
+        if user is None:
+            raise TokenNotValid("The account no longer exists or is disabled.")
         _, first_use = old.blacklist()
         if not first_use:
             raise TokenNotValid("Token is blacklisted")
