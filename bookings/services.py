@@ -18,6 +18,7 @@ from evently.exceptions import (
     CheckedIn,
     EventClosed,
     EventStarted,
+    NotFound,
     NotOffered,
     OfferExpired,
     SoldOut,
@@ -73,6 +74,11 @@ def _live_claims(event_id, user: User) -> Event:
     if not claims.account_active:
         raise AccountClosed()
     return claims
+
+
+def _ensure_account_live(user: User) -> None:
+    if not User.objects.filter(pk=user.pk, is_active=True).exists():
+        raise AccountClosed()
 
 
 def _ensure_within_ticket_limit(event: Event, quantity: int, *, count_waitlist: bool) -> None:
@@ -181,7 +187,14 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
 
 def _book_or_wait(event_id, user: User, quantity: int, join_waitlist: bool, now) -> BookingOutcome:
     """Book under the event's row lock, or join its waitlist (or refuse)."""
-    event = lock_event(event_id)
+    try:
+        event = lock_event(event_id)
+    except NotFound:
+        # A closed account is refused before anything else, an unknown event included. The
+        # account is read here, on the way to a 404, rather than before the plain booking's
+        # statement (which checks it itself): a booking that goes through costs no query more.
+        _ensure_account_live(user)
+        raise
     statements.remember_event(event)  # the plain booking's copy, as the row is now
     claims = _live_claims(event.pk, user)
     if not event_is_open(event, now):

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, AuthenticationFailed, NotAuthenticated
 from rest_framework.response import Response
 
 from bookings import selectors, services
@@ -16,8 +17,9 @@ from bookings.serializers import (
 )
 from bookings.tickets.selectors import booking_tickets
 from bookings.tickets.serializers import TicketSerializer
+from evently.exceptions import AccountClosed
 from evently.idempotency import idempotent
-from evently.permissions import ClaimsOnly, IsActiveAccount
+from evently.permissions import ClaimsOnly, IsActiveAccount, current_account
 from evently.schema import IDEMPOTENCY_KEY, problems
 from waitlist.selectors import waitlist_entries_of
 from waitlist.serializers import WaitlistEntrySerializer
@@ -36,6 +38,23 @@ class BookingViewSet(viewsets.GenericViewSet):
     def get_permissions(self):
         # A booking reads the account's state in its own first query (bookings.services).
         return [ClaimsOnly()] if self.action == "create" else [IsActiveAccount()]
+
+    def handle_exception(self, exc):
+        # A closed account's token is refused before anything else. A booking checks the
+        # account inside its own statements (and on the way to an unknown event's 404, and
+        # before an Idempotency-Key answers); a refusal of the request itself (a bad body or
+        # key, a throttle) comes before those, so it checks the account here, on the refusal's
+        # path only.
+        if (
+            self.action == "create"
+            and isinstance(exc, APIException)
+            and not isinstance(exc, NotAuthenticated | AuthenticationFailed)
+        ):
+            try:
+                current_account(self.request)
+            except AccountClosed as closed:
+                exc = closed
+        return super().handle_exception(exc)
 
     @extend_schema(
         operation_id="bookings_create",

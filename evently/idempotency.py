@@ -8,6 +8,11 @@ a refused request (4xx) consumed nothing, so retrying it runs it again.
 The key row must commit with the change or not at all, so the handler's transaction is a
 savepoint of the key's: any lock the handler takes (a booking's event row) is held until the
 answer is rendered and the key row written, one statement longer than without a key.
+
+A closed (deactivated or deleted) account is refused before a key answers for it: the replay,
+the 422 of a reused key and the 409 of one in flight each check the account first. A request
+that runs its handler leaves that check to the handler (the booking makes it inside its own
+statements), so the common keyed request costs no extra query.
 """
 
 import functools
@@ -16,13 +21,19 @@ import json
 import re
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.exceptions import APIException, ValidationError
 
 from evently import locks
-from evently.exceptions import DomainError, IdempotencyKeyInFlight, IdempotencyKeyReused
+from evently.exceptions import (
+    AccountClosed,
+    DomainError,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+)
 from evently.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -40,6 +51,12 @@ def _try_claim(user_id, key: str) -> bool:
     """Hold a lock on (user, key) until the transaction ends; False if another request has it,
     so the second of two concurrent requests learns at once that the first is in flight."""
     return locks.try_lock_idempotency_key(user_id, key)
+
+
+def _ensure_account_live(user) -> None:
+    """401 for a caller whose account was deleted or deactivated since its token was made."""
+    if not get_user_model()._default_manager.filter(pk=user.pk, is_active=True).exists():
+        raise AccountClosed()
 
 
 def _replay(stored: IdempotencyKey) -> HttpResponse:
@@ -78,9 +95,11 @@ def idempotent(handler):
         user = request.user
         with transaction.atomic():
             if not _try_claim(user.pk, key):
+                _ensure_account_live(user)
                 raise IdempotencyKeyInFlight()
             stored = IdempotencyKey.objects.filter(user=user, key=key).first()
             if stored and stored.created_at > timezone.now() - RETENTION:
+                _ensure_account_live(user)
                 if stored.fingerprint != fingerprint:
                     raise IdempotencyKeyReused()
                 return _replay(stored)
