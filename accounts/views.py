@@ -1,12 +1,14 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 
 from accounts import services
+from accounts.models import normalize_email_address
 from accounts.serializers import (
     LoginInputSerializer,
     LoginOutputSerializer,
@@ -18,7 +20,7 @@ from accounts.serializers import (
 from accounts.tokens import tokens_for
 from evently.exceptions import InvalidCredentials, TokenNotValid
 from evently.schema import problems
-from evently.throttling import LoginRateThrottle
+from evently.throttling import LoginFailures, LoginRateThrottle
 
 
 class RegisterView(APIView):
@@ -51,10 +53,17 @@ class LoginView(APIView):
         operation_id="auth_login",
         request=LoginInputSerializer,
         responses={200: LoginOutputSerializer, **problems(400, 401, 429)},
+        description="Throttled per client address (`THROTTLE_LOGIN`), and failed logins per "
+        "account whatever the address (`THROTTLE_LOGIN_FAILURES`): past either, 429 with "
+        "`Retry-After`.",
     )
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        failures = LoginFailures(normalize_email_address(data.validated_data["email"]))
+        wait = failures.wait()
+        if wait is not None:  # checked before the password, or guessing would go on
+            raise Throttled(wait, detail="Too many failed logins for this account; retry later.")
         user = authenticate(
             request,
             # The backend looks the address up normalised (UserManager.get_by_natural_key).
@@ -62,6 +71,7 @@ class LoginView(APIView):
             password=data.validated_data["password"],
         )
         if user is None:
+            failures.record()
             raise InvalidCredentials()
         return Response({**tokens_for(user), "user": UserSerializer(user).data})
 

@@ -36,7 +36,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from evently import views
 from evently.problems import problem_response
-from evently.throttling import LoginRateThrottle
+from evently.throttling import LoginFailures, LoginRateThrottle
 
 # The check-in desk of an event (bookings/tickets/desk.py).
 CHECKIN_DESK_URL = "admin-checkin-desk"
@@ -191,12 +191,28 @@ class EventlyAdminSite(admin.AdminSite):
                     "Too many login attempts from this address; retry later.",
                     headers={"Retry-After": str(max(1, math.ceil(wait if wait else 60)))},
                 )
+            # Imported here: the user model is not ready when this module loads.
+            from accounts.models import normalize_email_address
+
+            # And the account's failed logins, shared with the API's (LoginFailures).
+            failures = LoginFailures(normalize_email_address(request.POST.get("username", "")))
+            wait = failures.wait()
+            if wait is not None:
+                return problem_response(
+                    429,
+                    "throttled",
+                    "Too many failed logins for this account; retry later.",
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
         if self.login_form is None:
             # Imported here: the auth forms import the user model, not ready when this loads.
             from evently.admin_login import AdminOrDoorStaffLoginForm
 
             self.login_form = AdminOrDoorStaffLoginForm
-        return super().login(request, extra_context)
+        response = super().login(request, extra_context)
+        if request.method == "POST" and response.status_code == 200:
+            failures.record()  # the form came back with its error: a failed login
+        return response
 
     def has_permission(self, request):
         """Who may be signed in to the site at all: staff and door staff. What a scanner may

@@ -285,6 +285,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_RATES": {
         "login": env_rate("THROTTLE_LOGIN", "20/min"),
+        # Failed logins per account, whatever the address (evently.throttling.LoginFailures).
+        "login_failures": env_rate("THROTTLE_LOGIN_FAILURES", "10/min"),
         "anon": env_rate("THROTTLE_ANON", "600/min"),
         "user": env_rate("THROTTLE_USER", "1200/min"),
     },

@@ -18,6 +18,7 @@ limits still hold, and a warning says so in the log (`_warn_redis_down`).
 """
 
 import functools
+import hashlib
 import logging
 import threading
 import time
@@ -193,3 +194,62 @@ def shared_cache_answers() -> bool:
     except REDIS_UNAVAILABLE:
         return False
     return True
+
+
+def _count(cache, key: str) -> int:
+    """The counter `key` as it stands (0 when missing), from where `_increment` keeps it."""
+    if isinstance(cache, RedisCache):
+        try:
+            value = cache._cache.get_client().get(cache.make_key(key))
+        except REDIS_UNAVAILABLE as exc:
+            _warn_redis_down(exc)
+        else:
+            return int(value or 0)
+    if isinstance(cache, RedisCache | DatabaseCache):
+        count = (
+            ThrottleCounter.objects.filter(key=key, expires_at__gt=timezone.now())
+            .values_list("count", flat=True)
+            .first()
+        )
+        return count or 0
+    return cache.get(key, 0)
+
+
+class LoginFailures:
+    """Failed logins per account, whatever address they come from (`login_failures` rate,
+    THROTTLE_LOGIN_FAILURES): the per-address `login` throttle alone lets an attacker with many
+    addresses guess one account's password freely.
+
+    Only failures count, in the same fixed windows and shared counters as the throttles: a
+    login is refused (429) while its account's failures in this window have reached the rate,
+    and a failure adds one. `account` is the address as the login form normalises it, so every
+    spelling of one account shares a counter, and an address with no account counts the same
+    as one with (a 429 tells nothing about which exist). It is hashed into the key: no address
+    is written to the cache.
+    """
+
+    scope = "login_failures"
+
+    def __init__(self, account: str):
+        self.rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        digest = hashlib.sha256(account.encode()).hexdigest()[:32]
+        if self.rate:
+            self.num_requests, self.duration = throttling.SimpleRateThrottle.parse_rate(
+                None, self.rate
+            )
+            now = time.time()
+            window = int(now // self.duration)
+            self.key = f"throttle_{self.scope}_{digest}:{window}"
+            self.wait_seconds = (window + 1) * self.duration - now
+
+    def wait(self) -> float | None:
+        """Seconds until this account may try again, or None if it may now."""
+        if not self.rate:
+            return None
+        cache = caches[DEFAULT_CACHE_ALIAS]
+        return self.wait_seconds if _count(cache, self.key) >= self.num_requests else None
+
+    def record(self) -> None:
+        """Count one failed login of this account."""
+        if self.rate:
+            _increment(caches[DEFAULT_CACHE_ALIAS], self.key, self.duration)

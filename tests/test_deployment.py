@@ -220,6 +220,13 @@ def test_web_turns_healthy_with_the_readmes_public_host_name(compose):
     assert "unhealthy" in done.stderr
 
 
+def test_only_nginx_publishes_a_port(compose):
+    # gunicorn trusts one proxy hop's X-Forwarded-For (NUM_PROXIES=1): a client that reached it
+    # directly could name any address it likes, and so escape the per-address throttles.
+    published = {name for name, service in compose["services"].items() if "ports" in service}
+    assert published == {"nginx"}
+
+
 def test_nginx_fronts_web_with_the_template_the_proxy_test_runs(compose):
     nginx = compose["services"]["nginx"]
     assert nginx["image"].startswith("nginx:")
