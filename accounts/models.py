@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from evently import locks
+from evently.validators import OneLineCharField
 
 
 def normalize_email_address(email: str) -> str:
@@ -90,7 +91,7 @@ class User(AbstractBaseUser):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = NormalizedEmailField(max_length=254, unique=True)
-    name = models.CharField(max_length=150)
+    name = OneLineCharField(max_length=150)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.USER)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User, normalize_email_address
-from evently.serializers import StrictInputSerializer
+from evently.serializers import OneLineCharField, StrictInputSerializer
 
 
 def _password_min_length() -> int:
@@ -47,7 +47,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class RegisterInputSerializer(StrictInputSerializer):
-    name = serializers.CharField(max_length=150)
+    name = OneLineCharField(max_length=150)
     email = serializers.EmailField(max_length=254)
     password = NewPasswordField()
 

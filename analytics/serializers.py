@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking
 from bookings.serializers import BookingSerializer
-from evently.serializers import StrictInputSerializer
+from evently.serializers import OneLineCharField, StrictInputSerializer
 from events.serializers import EventSerializer
 
 MAX_PERIOD_DAYS = 366
@@ -134,7 +134,7 @@ class OverviewSerializer(serializers.Serializer):
 
 
 class EventMessageInputSerializer(StrictInputSerializer):
-    title = serializers.CharField(
+    title = OneLineCharField(
         max_length=200, help_text="The notification's title and the e-mail's subject."
     )
     message = serializers.CharField(max_length=5000, help_text="The text people receive.")

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from evently.validators import OneLineCharField
+
 MAX_TICKETS_PER_BOOKING = 10
 MAX_TICKETS_PER_PERSON = 10
 
@@ -105,7 +107,7 @@ class TicketAttendee(models.Model):
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="attendees")
     index = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=150)
+    name = OneLineCharField(max_length=150)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -2,8 +2,13 @@
 
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from rest_framework import serializers
+from rest_framework.fields import empty
+
+from evently.validators import SPACE as _SPACE
+from evently.validators import one_line, one_line_not_blank
 
 # The JSON values each kind of field takes; the first matching class wins (EmailField is a
 # CharField). Date and time fields already refuse anything but a string.
@@ -25,8 +30,6 @@ def _has_json_type(field: serializers.Field, value) -> bool:
     return True
 
 
-# What Python's str.strip(), and so DRF's trimming CharField, takes for white space.
-_SPACE = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # A trimmed field that may not be blank needs one other character. As a validator it never
 # refuses anything (blank is refused before it runs); it is there so the schema has a pattern.
 _NOT_ONLY_SPACE = RegexValidator(rf"[^{_SPACE}]", message="May not be only white space.")
@@ -71,3 +74,23 @@ class StrictInputSerializer(serializers.Serializer):
         if mistyped:
             raise serializers.ValidationError(mistyped)
         return value
+
+
+class OneLineCharField(serializers.CharField):
+    """A name, venue or title: refuses control characters (evently.validators.one_line) with
+    a 400 naming the field, and says so in the schema's pattern."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # First among the field's patterns: it is the one the schema shows.
+        self.validators.insert(0, one_line if self.allow_blank else one_line_not_blank)
+
+    def run_validation(self, data=empty):
+        # The text as sent, before trimming takes a line break off either end: "Gala\n" is
+        # refused as the schema's pattern says, not quietly stored as "Gala".
+        if isinstance(data, str):
+            try:
+                one_line(data)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages, code="one_line") from None
+        return super().run_validation(data)

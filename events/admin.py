@@ -16,6 +16,7 @@ from evently import admin_tools
 from evently.admin_site import checkin_desk_url
 from evently.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
 from evently.exceptions import DomainError, NotFound
+from evently.validators import one_line
 from events import selectors, services
 from events.models import Event
 from notifications.selectors import event_message_deliveries
@@ -32,6 +33,7 @@ UTILIZATION = ExpressionWrapper(
 class EventMessageForm(forms.Form):
     title = forms.CharField(
         max_length=200,
+        validators=[one_line],
         help_text="The notification's title and the e-mail's subject.",
         widget=forms.TextInput(attrs={"placeholder": "Doors open at 19:30", "size": 60}),
     )

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from evently.validators import OneLineCharField
+
 MAX_CAPACITY = 1_000_000
 
 
@@ -24,9 +26,9 @@ class Event(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(max_length=200)
+    name = OneLineCharField(max_length=200)
     description = models.TextField(blank=True, default="")
-    venue = models.CharField(max_length=200)
+    venue = OneLineCharField(max_length=200)
     event_time = models.DateTimeField()
     total_capacity = models.PositiveIntegerField()
     available_seats = models.PositiveIntegerField()

@@ -3,7 +3,7 @@ import re
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from evently.serializers import StrictInputSerializer
+from evently.serializers import OneLineCharField, StrictInputSerializer
 from events.models import MAX_CAPACITY, Event
 
 
@@ -62,9 +62,9 @@ class PriceField(serializers.DecimalField):
 class EventInputSerializer(StrictInputSerializer):
     """What an admin may set. `available_seats` and `status` are never taken from input."""
 
-    name = serializers.CharField(max_length=200)
+    name = OneLineCharField(max_length=200)
     description = serializers.CharField(allow_blank=True, required=False, default="")
-    venue = serializers.CharField(max_length=200)
+    venue = OneLineCharField(max_length=200)
     event_time = serializers.DateTimeField(help_text="Must be in the future; naive means UTC.")
     total_capacity = serializers.IntegerField(min_value=1, max_value=MAX_CAPACITY)
     price = PriceField(help_text='A decimal string such as "49.99"; a JSON number also does.')

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from evently.validators import OneLineCharField
+
 
 class Notification(models.Model):
     """A message to one person, written in the same transaction as the change it reports."""
@@ -30,7 +32,7 @@ class Notification(models.Model):
         "events.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     type = models.CharField(max_length=32, choices=Type.choices)
-    title = models.CharField(max_length=200)
+    title = OneLineCharField(max_length=200)
     message = models.TextField()
     is_read = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

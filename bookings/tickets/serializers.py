@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from bookings.tickets.selectors import TICKET_STATUSES
-from evently.serializers import StrictInputSerializer
+from evently.serializers import OneLineCharField, StrictInputSerializer
 
 
 class TicketSerializer(serializers.Serializer):
@@ -20,7 +20,7 @@ class TicketSerializer(serializers.Serializer):
 
 
 class TicketUpdateInputSerializer(StrictInputSerializer):
-    attendee_name = serializers.CharField(
+    attendee_name = OneLineCharField(
         max_length=150,
         allow_blank=True,
         required=False,
