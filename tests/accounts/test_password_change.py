@@ -1,13 +1,17 @@
 """A new password, by whatever path it is set, revokes every refresh token of the account."""
 
 import io
+import threading
+import time
 
 import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from accounts import services
 from accounts.models import User
 from tests.accounts.test_rights_follow_account import login, refresh
+from tests.concurrency import run_concurrently
 from tests.factories import PASSWORD, AdminFactory, UserFactory
 from tests.problems import assert_problem
 
@@ -98,3 +102,34 @@ def test_a_hash_upgraded_at_login_is_not_a_password_change(ann, settings):
     ann.refresh_from_db()
     assert ann.password.startswith("argon2")
     assert refresh(phone["refresh"]).status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_racing_a_password_change_keeps_no_token(ann, monkeypatch):
+    """The refresh has written its new pair and not yet committed when the password changes:
+    the change waits for it on the account row, then revokes the new pair too. (Without the
+    lock the change's revocation ran past the uncommitted pair, which then lived on.)"""
+    phone = login(ann.email)
+    minted = threading.Event()
+    real_pair = services.token_pair
+
+    def slow_pair(user):
+        pair = real_pair(user)
+        minted.set()
+        time.sleep(0.5)
+        return pair
+
+    monkeypatch.setattr(services, "token_pair", slow_pair)
+
+    def change_password():
+        assert minted.wait(10)
+        user = User.objects.get(pk=ann.pk)
+        user.set_password(NEW_PASSWORD)
+        user.save()
+
+    pair, changed = run_concurrently(
+        [lambda: services.tokens_refresh(refresh=phone["refresh"]), change_password]
+    )
+    assert changed is None and isinstance(pair, dict), (pair, changed)
+    assert_revoked(pair)
