@@ -88,6 +88,7 @@ def test_database_outage_answers_503_everywhere_and_recovers_without_restart():
         "ALLOWED_HOSTS": "127.0.0.1",
         "DB_CONNECT_TIMEOUT": "2",
         "CONN_MAX_AGE": "60",  # a kept connection that dies must be noticed (health checks)
+        "SECURE_COOKIES": "false",  # plain http: the admin's cookies must reach it
     }
     try:
         with gunicorn(workers=1, env=env) as (base, _):
