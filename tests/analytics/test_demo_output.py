@@ -23,7 +23,7 @@ def test_the_first_load_prints_a_line_a_week_and_a_summary_and_logs_nothing_belo
 ):
     out = io.StringIO()
     with time_machine.travel(NOW), caplog.at_level(logging.INFO):
-        call_command("load_demo_data", stdout=out)
+        call_command("load_demo_data", "--force", stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[0] == "Loading the demo data: a month of box office, booked at its times..."
     weeks = lines[1:6]

@@ -46,7 +46,7 @@ def wait_for(driver, script: str, what: str):
 def test_no_page_fetches_anything_from_another_host(live_server, browser, settings, shots):
     from selenium.webdriver.common.by import By
 
-    call_command("load_demo_data", stdout=io.StringIO())
+    call_command("load_demo_data", "--force", stdout=io.StringIO())
     port = urlsplit(live_server.url).port
     base = f"http://{PUBLIC_NAME}:{port}"
     settings.ALLOWED_HOSTS = [PUBLIC_NAME]
