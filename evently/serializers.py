@@ -88,9 +88,13 @@ class OneLineCharField(serializers.CharField):
     def run_validation(self, data=empty):
         # The text as sent, before trimming takes a line break off either end: "Gala\n" is
         # refused as the schema's pattern says, not quietly stored as "Gala".
+        # Its length too is the text's as sent, as the schema's maxLength says: white space
+        # trimmed off the ends does not make a 201-character title fit in 200.
         if isinstance(data, str):
             try:
                 one_line(data)
             except DjangoValidationError as exc:
                 raise serializers.ValidationError(exc.messages, code="one_line") from None
+            if self.max_length is not None and len(data) > self.max_length:
+                self.fail("max_length", max_length=self.max_length)
         return super().run_validation(data)
