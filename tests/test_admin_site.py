@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from bookings.services import booking_create
 from events.models import Event
-from tests.factories import EventFactory
+from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +197,14 @@ def test_index_shows_todays_figures(staff):
 def test_index_of_an_empty_console_says_so(staff):
     html = staff.get("/admin/").content.decode()
     assert "No scheduled event to come." in html
+
+
+def test_the_booking_list_shows_50_rows_a_page(staff):
+    event = EventFactory(total_capacity=100)
+    for _ in range(51):
+        booking_create(event_id=event.pk, user=UserFactory(), quantity=1)
+    first = staff.get("/admin/bookings/booking/").content.decode()
+    second = staff.get("/admin/bookings/booking/?p=2").content.decode()
+    assert first.count('name="_selected_action"') == 50
+    assert second.count('name="_selected_action"') == 1
+    assert "51 bookings" in first
