@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from bookings.services import booking_create
 from events.models import Event
-from tests.factories import EventFactory, UserFactory
+from tests.factories import PASSWORD, EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +208,18 @@ def test_the_booking_list_shows_50_rows_a_page(staff):
     assert first.count('name="_selected_action"') == 50
     assert second.count('name="_selected_action"') == 1
     assert "51 bookings" in first
+
+
+def test_a_failed_console_login_says_only_the_password_is_case_sensitive(client, admin_user):
+    response = client.post(
+        "/admin/login/", {"username": admin_user.email.upper(), "password": "WRONG"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "both fields may be case-sensitive" not in html
+    assert "The password is case-sensitive; the e-mail address is not." in html
+    # What it says holds: the address in capitals with the right password signs in.
+    response = client.post(
+        "/admin/login/", {"username": f" {admin_user.email.upper()}", "password": PASSWORD}
+    )
+    assert response.status_code == 302
