@@ -84,6 +84,7 @@ class _RecordsInline(ReadOnlyRecordsMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     list_lookup = "event__id__exact"  # the changelist filter for one event's records
+    list_query = ""  # more of the changelist's query string, before the lookup
     list_link_text = ""
     empty_text = ""
 
@@ -125,6 +126,7 @@ class WaitlistInline(_RecordsInline):
     model = WaitlistEntry
     verbose_name_plural = f"Active waitlist (first {INLINE_ROWS} in serving order)"
     list_link_text = "The whole waitlist of this event"
+    list_query = "status=all&"  # the list opens on the live queue otherwise
     empty_text = "Nobody is waiting."
     fields = ("position", "person", "seats", "priority", "entry_status", "joined")
     readonly_fields = fields

@@ -59,7 +59,7 @@ def test_event_inlines_name_people_not_ids(staff, busy):
     assert page.count('class="ev-badge ev-badge-ok">Confirmed<') == 2
     assert page.count('class="ev-badge ev-badge-info">Waiting<') == 2
     assert f"/admin/bookings/booking/?event__id__exact={event.pk}" in page
-    assert f"/admin/waitlist/waitlistentry/?event__id__exact={event.pk}" in page
+    assert f"/admin/waitlist/waitlistentry/?status=all&amp;event__id__exact={event.pk}" in page
 
 
 def test_event_page_of_an_event_nobody_booked_says_so(staff):

@@ -5,7 +5,7 @@ from evently import admin_tools
 from evently.admin_tools import ConsoleListMixin, run_each
 from evently.exceptions import DomainError
 from waitlist import services
-from waitlist.models import WaitlistEntry
+from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 from waitlist.selectors import with_position
 
 
@@ -21,6 +21,47 @@ def entry_badge(entry: WaitlistEntry) -> str:
 def entry_label(entry: WaitlistEntry) -> str:
     """An entry as staff name it (the model's str() is ids)."""
     return f"{entry.user.name}, {entry.quantity} seat(s) waiting for {entry.event.name}"
+
+
+class QueueStatusFilter(admin.SimpleListFilter):
+    """The status filter, opening on the live queue (waiting and offered): what staff act on.
+    The ended entries (accepted, declined, expired, cancelled) outnumber it soon after the
+    first sales, so they show only when asked for, one status or "All"."""
+
+    title = "status"
+    parameter_name = "status"
+    LIVE, ALL = "live", "all"
+
+    def lookups(self, request, model_admin):
+        return [
+            (self.LIVE, "Live queue (waiting and offered)"),
+            *WaitlistEntry.Status.choices,
+            (self.ALL, "All"),
+        ]
+
+    def value(self):
+        return super().value() or self.LIVE
+
+    def has_output(self):
+        return True
+
+    def choices(self, changelist):
+        # Django's own choices start with an "All" that drops the parameter, which here would
+        # mean the default; every choice therefore sets it.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        status = self.value()
+        if status == self.ALL:
+            return queryset
+        if status == self.LIVE:
+            return queryset.filter(status__in=ACTIVE_STATUSES)
+        return queryset.filter(status=status)
 
 
 class PriorityForm(forms.ModelForm):
@@ -47,7 +88,7 @@ class WaitlistEntryAdmin(ConsoleListMixin, admin.ModelAdmin):
         "joined",
     )
     list_display_links = ("event_name", "person")
-    list_filter = ("status", ("event", admin.RelatedOnlyFieldListFilter))
+    list_filter = (QueueStatusFilter, ("event", admin.RelatedOnlyFieldListFilter))
     search_fields = ("user__email", "user__name", "event__name")
     search_help_text = "Search by the person's e-mail or name, or the event's name."
     list_select_related = ("event", "user")
