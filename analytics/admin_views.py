@@ -6,6 +6,7 @@ figures into chart geometry (`analytics.charts`) and renders the admin template.
 
 from datetime import UTC, timedelta
 
+from django.conf import settings
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -87,6 +88,8 @@ def dashboard(request):
         "no_sales": not overview["bookings"],
         "bookings_chart": charts.series_chart([row["bookings"] for row in series], labels),
         "revenue_chart": charts.series_chart([row["revenue"] for row in series], labels),
+        "revenue_heading": f"Revenue per day ({settings.CURRENCY})",
+        "currency_code": settings.CURRENCY,
         "upcoming": upcoming,
         "meter_width": METER_WIDTH,
         "top_events": top_events,

@@ -39,13 +39,14 @@ class BookingAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
         "event",
         "user",
         "quantity",
-        "total_amount",
+        "amount",
         "status",
         "booking_time",
         "cancelled_at",
         "created_at",
         "updated_at",
     )
+    readonly_fields = ("amount",)
     change_form_template = "admin/evently/record_change_form.html"
 
     @admin.display(description="Booked", ordering="booking_time")
@@ -64,7 +65,7 @@ class BookingAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
     def seats(self, booking: Booking) -> int:
         return booking.quantity
 
-    @admin.display(description="Amount", ordering="total_amount")
+    @admin.display(description=admin_tools.in_currency("Amount"), ordering="total_amount")
     def amount(self, booking: Booking):
         return booking.total_amount
 

@@ -1,11 +1,14 @@
 """Small helpers shared by the admin classes."""
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
@@ -139,3 +142,20 @@ def when(moment) -> str:
 def counted(number: int, singular: str, plural: str | None = None) -> str:
     """ "1 booking", "3 bookings", "2 people"."""
     return f"{number} {singular if number == 1 else plural or singular + 's'}"
+
+
+def money(amount: Decimal | int | str | None) -> str:
+    """An amount with its currency, as `CURRENCY` names it: "EUR 1,250.00" (a dash for none:
+    a template's missing value is "")."""
+    if amount is None or amount == "":
+        return "\N{EN DASH}"
+    return f"{settings.CURRENCY} {Decimal(amount):,.2f}"
+
+
+def _in_currency(label: str) -> str:
+    return f"{label} ({settings.CURRENCY})"
+
+
+# A column or field label naming the currency, "Amount (EUR)": the figures under it stay bare,
+# so the list's columns stay narrow. Lazy, read when the page is drawn, not at import.
+in_currency = lazy(_in_currency, str)

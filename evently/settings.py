@@ -5,6 +5,7 @@ ImproperlyConfigured at start-up instead of running with a surprise.
 """
 
 import os
+import re
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -255,6 +256,11 @@ USE_I18N = True
 USE_TZ = True
 # The console's short date display ("9 Dec 2026, 19:00"), over Django's English formats.
 FORMAT_MODULE_PATH = ["evently.formats"]
+
+# The currency of every price and amount (ISO 4217 code): the console shows it beside money.
+CURRENCY = os.environ.get("CURRENCY", "EUR").strip().upper() or "EUR"
+if not re.fullmatch(r"[A-Z]{3}", CURRENCY):
+    raise ImproperlyConfigured(f"CURRENCY must be a three-letter ISO 4217 code, got {CURRENCY!r}")
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -51,6 +51,11 @@ class EventAdminForm(forms.ModelForm):
         fields = ("name", "description", "venue", "event_time", "price", "total_capacity")
         widgets = {"description": forms.Textarea(attrs={"rows": 3, "cols": 80})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "price" in self.fields:  # not on a cancelled event's page, where all is read-only
+            self.fields["price"].label = admin_tools.in_currency("Price")
+
     def clean_event_time(self):
         # Friendly form errors for the rules the services enforce again under the row lock.
         value = self.cleaned_data["event_time"]
@@ -109,7 +114,7 @@ class BookingInline(_RecordsInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
 
-    @admin.display(description="Amount")
+    @admin.display(description=admin_tools.in_currency("Amount"))
     def amount(self, booking: Booking):
         return booking.total_amount
 
@@ -161,7 +166,7 @@ class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
         "sold",
         "free",
         "held",
-        "price",
+        "ticket_price",
         "export_link",
     )
     list_filter = ("status", "event_time")
@@ -233,6 +238,10 @@ class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
             event.total_capacity,
         )
 
+    @admin.display(description=admin_tools.in_currency("Price"), ordering="price")
+    def ticket_price(self, event: Event):
+        return event.price
+
     @admin.display(description="Free", ordering="available_seats")
     def free(self, event: Event) -> int:
         return event.available_seats
@@ -259,12 +268,22 @@ class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
         return self.export_link(event)
 
     def get_fieldsets(self, request, obj=None):
-        return self.fieldsets if obj is not None else self.add_fieldsets
+        if obj is None:
+            return self.add_fieldsets
+        if obj.status == Event.Status.CANCELLED:
+            # Read-only, the price is shown as its column is, under a label naming the currency.
+            (name, options), *rest = self.fieldsets
+            fields = [
+                ("ticket_price", "total_capacity") if line == ("price", "total_capacity") else line
+                for line in options["fields"]
+            ]
+            return ((name, {**options, "fields": tuple(fields)}), *rest)
+        return self.fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status == Event.Status.CANCELLED:
             # A cancelled event is a record: nothing about it can change any more.
-            return (*self.readonly_fields, *EventAdminForm.Meta.fields)
+            return (*self.readonly_fields, *EventAdminForm.Meta.fields, "ticket_price")
         return self.readonly_fields
 
     def get_urls(self):

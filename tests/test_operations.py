@@ -45,6 +45,7 @@ def test_server_starts_with_a_real_key_or_in_debug():
         ("THROTTLE_LOGIN", "fast", "THROTTLE_LOGIN must look like"),
         ("JWT_ACCESS_MINUTES", "0", "JWT_ACCESS_MINUTES must be at least 1"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL must be a postgres://"),
+        ("CURRENCY", "euro", "CURRENCY must be a three-letter ISO 4217 code"),
     ],
 )
 def test_malformed_settings_fail_loudly(name, value, message):
