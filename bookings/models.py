@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from evently.validators import OneLineCharField
 
@@ -99,7 +101,8 @@ class TicketCheckIn(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"ticket {self.index + 1} of {self.booking_id} in at {self.checked_in_at}"
+        moment = date_format(localtime(self.checked_in_at), "DATETIME_FORMAT")
+        return f"ticket {self.index + 1} of {self.booking_id} in at {moment}"
 
 
 class TicketAttendee(models.Model):

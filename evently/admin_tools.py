@@ -7,10 +7,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.utils.formats import date_format
 from django.utils.functional import lazy
 from django.utils.html import format_html
-from django.utils.timezone import localtime
+from django.utils.timezone import get_current_timezone_name, localtime
 
 from evently.exceptions import DomainError
 
@@ -135,8 +136,8 @@ def event_when(event) -> str:
 
 
 def when(moment) -> str:
-    """A moment in the console's short form, in the site's time zone (UTC)."""
-    return date_format(localtime(moment), "j M Y, H:i") if moment else "\N{EN DASH}"
+    """A moment in the console's short form (evently/formats), in the site's time zone."""
+    return date_format(localtime(moment), "DATETIME_FORMAT") if moment else "\N{EN DASH}"
 
 
 def counted(number: int, singular: str, plural: str | None = None) -> str:
@@ -159,3 +160,15 @@ def _in_currency(label: str) -> str:
 # A column or field label naming the currency, "Amount (EUR)": the figures under it stay bare,
 # so the list's columns stay narrow. Lazy, read when the page is drawn, not at import.
 in_currency = lazy(_in_currency, str)
+
+
+class ZonedSplitDateTime(AdminSplitDateTime):
+    """Django's date and time inputs with the time zone they are read in named beside them
+    (`TIME_ZONE`), so nobody types a local time into a UTC field unawares."""
+
+    template_name = "admin/evently/widgets/split_datetime.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["time_zone"] = get_current_timezone_name()
+        return context

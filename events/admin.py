@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import ExpressionWrapper, F, FloatField
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect
@@ -175,6 +176,7 @@ class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
     ordering = ("-event_time",)
     actions = ("cancel_events",)
     inlines = (BookingInline, WaitlistInline)
+    formfield_overrides = {models.DateTimeField: {"widget": admin_tools.ZonedSplitDateTime}}
     # Seat counters and status belong to the services that keep the books balanced.
     readonly_fields = (
         "id",

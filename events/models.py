@@ -3,6 +3,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from evently.validators import OneLineCharField
 
@@ -114,7 +116,11 @@ class Event(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.event_time:%Y-%m-%d %H:%M})"
+        # In the console's date format (evently/formats), as its titles, breadcrumbs and
+        # filters name the event: "Evening Jazz (11 Dec 2026, 19:00)".
+        if self.event_time is None:
+            return self.name
+        return f"{self.name} ({date_format(localtime(self.event_time), 'DATETIME_FORMAT')})"
 
     @property
     def taken_seats(self) -> int:
