@@ -414,7 +414,6 @@ class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
                 message_url=reverse("admin:events_event_message", args=[event.pk])
                 if open_
                 else None,
-                show_cancel_link=open_ and self.has_people(event),
                 checkin_url=checkin_desk_url(event.pk),
                 summary=selectors.event_summary(event=event),
                 event_messages=event_message_deliveries(event_id=event.pk),

@@ -1,6 +1,8 @@
 """The event's page in the console: cancel instead of a failing delete, and messages to its
 ticket holders with their delivery."""
 
+import re
+
 import pytest
 from django.core import mail
 
@@ -46,8 +48,21 @@ def test_an_event_with_bookings_offers_cancel_instead_of_delete(staff, busy):
     html = page(staff, busy)
     cancel_url = f"/admin/events/event/{busy.pk}/cancel/"
     assert f'href="/admin/events/event/{busy.pk}/delete/"' not in html
-    assert html.count(f'href="{cancel_url}"') == 2  # beside History and in the submit row
+    assert html.count(f'href="{cancel_url}"') == 2  # beside History and below the form
     assert "Cancel event" in html
+
+
+def test_cancel_event_stands_apart_from_the_save_buttons(staff, busy):
+    html = page(staff, busy)
+    cancel_url = f"/admin/events/event/{busy.pk}/cancel/"
+    submit_row = re.search(r'<div class="submit-row">.*?</div>', html, re.S).group(0)
+    assert "Save" in submit_row and cancel_url not in submit_row and "Cancel" not in submit_row
+    # Its own box after the form, headed as what it is, its link styled as destructive.
+    after_form = html[html.index("</form>") :]
+    zone = re.search(r'<section class="ev-danger-zone".*?</section>', after_form, re.S).group(0)
+    assert '<h2 id="danger-heading">Cancel this event</h2>' in zone
+    assert f'<a href="{cancel_url}" class="ev-cancel-link">Cancel event&hellip;</a>' in zone
+    assert "cannot be undone" in zone
 
 
 def test_its_delete_url_leads_to_the_cancel_page(staff, busy):
@@ -100,7 +115,7 @@ def test_an_event_nobody_booked_can_still_be_deleted(staff):
     empty = EventFactory(name="Nobody Came")
     html = page(staff, empty)
     assert f'href="/admin/events/event/{empty.pk}/delete/"' in html
-    assert 'class="ev-cancel-link"' not in html
+    assert f'href="/admin/events/event/{empty.pk}/cancel/"' in html  # cancelling, too
     confirm = staff.get(f"/admin/events/event/{empty.pk}/delete/")
     assert confirm.status_code == 200 and "permission" not in confirm.content.decode()
     response = staff.post(f"/admin/events/event/{empty.pk}/delete/", {"post": "yes"})
