@@ -31,6 +31,7 @@ class RegisterView(APIView):
     @extend_schema(
         tags=["auth"],
         operation_id="auth_register",
+        summary="Create an account",
         request=RegisterInputSerializer,
         responses={201: UserSerializer, **problems(400, 409, 429)},
         description="Create an account. Everyone registers with role `user`; a `role` field "
@@ -51,6 +52,7 @@ class LoginView(APIView):
     @extend_schema(
         tags=["auth"],
         operation_id="auth_login",
+        summary="Sign in with e-mail and password",
         request=LoginInputSerializer,
         responses={200: LoginOutputSerializer, **problems(400, 401, 429)},
         description="Throttled per client address (`THROTTLE_LOGIN`), and failed logins per "
@@ -83,6 +85,7 @@ class RefreshView(APIView):
     @extend_schema(
         tags=["auth"],
         operation_id="auth_refresh",
+        summary="Exchange a refresh token for new tokens",
         request=RefreshInputSerializer,
         responses={200: RefreshOutputSerializer, **problems(400, 401)},
         description="Exchange a refresh token for a new pair, minted from the account as it is "
@@ -99,6 +102,7 @@ class LogoutView(APIView):
     @extend_schema(
         tags=["auth"],
         operation_id="auth_logout",
+        summary="Sign out: revoke a refresh token",
         request=RefreshInputSerializer,
         responses={204: None, **problems(400, 401)},
         description="Revoke a refresh token of the caller's.",
@@ -115,7 +119,10 @@ class LogoutView(APIView):
 
 class MeView(APIView):
     @extend_schema(
-        tags=["auth"], operation_id="auth_me", responses={200: UserSerializer, **problems(401)}
+        tags=["auth"],
+        operation_id="auth_me",
+        summary="Show the signed-in account",
+        responses={200: UserSerializer, **problems(401)},
     )
     def get(self, request):
         # The permission has read the account row; request.user is it.

@@ -34,6 +34,7 @@ class AdminEventViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="admin_events_list",
+        summary="List every event with its sales (admin)",
         responses={200: AdminEventSerializer(many=True), **problems(400, 401, 403)},
         description="Every event, past and cancelled too, newest first, with sales figures.",
     )
@@ -44,6 +45,7 @@ class AdminEventViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="admin_event_bookings",
+        summary="List an event's bookings (admin)",
         parameters=[EventBookingsQuerySerializer],
         responses={200: AdminBookingSerializer(many=True), **problems(400, 401, 403, 404)},
         description="The event's bookings, newest first.",
@@ -59,6 +61,7 @@ class AdminEventViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="admin_event_bookings_csv",
+        summary="Export an event's bookings as CSV (admin)",
         parameters=[EventBookingsQuerySerializer],
         responses={
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, "The bookings as CSV."),
@@ -78,6 +81,7 @@ class AdminEventViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="admin_event_analytics",
+        summary="Show an event's figures (admin)",
         responses={200: EventAnalyticsSerializer, **problems(401, 403, 404)},
     )
     @action(detail=True, methods=["get"])
@@ -87,6 +91,7 @@ class AdminEventViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="admin_event_message",
+        summary="Message an event's ticket holders (admin)",
         request=EventMessageInputSerializer,
         responses={202: EventMessageResultSerializer, **problems(400, 401, 403, 404, 409)},
         description="Send a message to everyone holding a confirmed ticket for the event: one "
@@ -111,6 +116,7 @@ class PopularEventsView(APIView):
     @extend_schema(
         tags=["admin"],
         operation_id="admin_analytics_events",
+        summary="List the most popular events (admin)",
         parameters=[PopularQuerySerializer],
         responses={200: PopularEventsSerializer, **problems(400, 401, 403)},
         description="Most popular events (cancelled ones left out), most confirmed tickets "
@@ -131,6 +137,7 @@ class OverviewView(APIView):
     @extend_schema(
         tags=["admin"],
         operation_id="admin_analytics_overview",
+        summary="Show sales totals over a period (admin)",
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, description="First UTC day."),
             OpenApiParameter("to", OpenApiTypes.DATE, description="Last UTC day, inclusive."),

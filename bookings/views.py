@@ -58,6 +58,7 @@ class BookingViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="bookings_create",
+        summary="Book seats, or join the waitlist",
         request=BookingCreateInputSerializer,
         responses={
             201: OpenApiResponse(BookingOutcomeSerializer, "Booked: `result` is `booked`."),
@@ -84,14 +85,25 @@ class BookingViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="bookings_retrieve",
+        summary="Show a booking",
         responses={200: BookingSerializer, **problems(401, 404)},
     )
     def retrieve(self, request, pk=None):
         booking = selectors.booking_get(booking_id=pk, user=request.user)
         return Response(BookingSerializer(booking).data)
 
-    @extend_schema(methods=["POST"], operation_id="bookings_cancel", **_CANCEL_SCHEMA)
-    @extend_schema(methods=["PUT"], operation_id="bookings_cancel_put", **_CANCEL_SCHEMA)
+    @extend_schema(
+        methods=["POST"],
+        operation_id="bookings_cancel",
+        summary="Cancel a booking",
+        **_CANCEL_SCHEMA,
+    )
+    @extend_schema(
+        methods=["PUT"],
+        operation_id="bookings_cancel_put",
+        summary="Cancel a booking (PUT, as POST)",
+        **_CANCEL_SCHEMA,
+    )
     @action(detail=True, methods=["post", "put"])
     def cancel(self, request, pk=None):
         # Answered from what the cancel's transaction wrote: no read after the commit, so a
@@ -101,6 +113,7 @@ class BookingViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="bookings_my",
+        summary="List my bookings",
         parameters=[MyBookingsQuerySerializer],
         responses={200: MyBookingsSerializer, **problems(400, 401)},
         description="The caller's bookings, newest first, with their active waitlist entries.",
@@ -120,6 +133,7 @@ class BookingViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="bookings_tickets",
+        summary="List a booking's tickets",
         responses={200: TicketSerializer(many=True), **problems(400, 401, 404)},
         description="The booking's tickets, one per seat (owner or admin); `void` for a "
         "cancelled booking. Each `code` is what its QR code (`/api/tickets/{id}/qr.svg`) holds.",

@@ -22,6 +22,7 @@ class HealthView(APIView):
     @extend_schema(
         tags=["operations"],
         operation_id="health",
+        summary="Check the service's health",
         responses={
             200: inline_serializer(
                 "Health",

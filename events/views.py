@@ -24,6 +24,7 @@ class UpcomingEventPagination(LimitOffsetPagination):
 @extend_schema_view(
     list=extend_schema(
         operation_id="events_list",
+        summary="List upcoming events",
         description="Upcoming scheduled events, soonest first. Open to anyone, but a "
         "request that sends an expired or invalid token, or the token of a deleted or "
         "disabled account, is refused (401).",
@@ -31,6 +32,7 @@ class UpcomingEventPagination(LimitOffsetPagination):
     ),
     retrieve=extend_schema(
         operation_id="events_retrieve",
+        summary="Show an event",
         description="Any event, past or cancelled included. Open to anyone, but a request that "
         "sends an expired or invalid token, or the token of a deleted or disabled account, is "
         "refused (401).",
@@ -38,21 +40,25 @@ class UpcomingEventPagination(LimitOffsetPagination):
     ),
     create=extend_schema(
         operation_id="events_create",
+        summary="Create an event (admin)",
         request=EventInputSerializer,
         responses={201: EventSerializer, **problems(400, 401, 403)},
     ),
     update=extend_schema(
         operation_id="events_update",
+        summary="Replace an event's details (admin)",
         request=EventInputSerializer,
         responses={200: EventSerializer, **problems(400, 401, 403, 404, 409)},
     ),
     partial_update=extend_schema(
         operation_id="events_partial_update",
+        summary="Change some of an event's details (admin)",
         request=EventInputSerializer(partial=True),
         responses={200: EventSerializer, **problems(400, 401, 403, 404, 409)},
     ),
     destroy=extend_schema(
         operation_id="events_destroy",
+        summary="Delete or cancel an event (admin)",
         responses={204: None, **problems(401, 403, 404)},
         description="204 either way. An event nobody has booked or waited for is deleted. An "
         "event with bookings or waitlist entries is cancelled instead, so nothing is lost: its "

@@ -20,6 +20,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="notifications_list",
+        summary="List my notifications",
         responses={200: NotificationSerializer(many=True), **problems(400, 401)},
         description="The caller's notifications, newest first.",
     )
@@ -30,6 +31,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="notifications_read",
+        summary="Mark a notification as read",
         request=None,
         responses={200: NotificationSerializer, **problems(401, 404)},
     )
@@ -40,6 +42,7 @@ class NotificationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="notifications_read_all",
+        summary="Mark all my notifications as read",
         request=None,
         responses={
             200: inline_serializer("ReadAllResult", {"updated": serializers.IntegerField()}),

@@ -18,6 +18,7 @@ class WaitlistEntryViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="waitlist_my",
+        summary="List my waitlist entries",
         responses={200: WaitlistEntrySerializer(many=True), **problems(400, 401)},
         description="The caller's waitlist entries, newest first, with their positions.",
     )
@@ -28,6 +29,7 @@ class WaitlistEntryViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="waitlist_retrieve",
+        summary="Show a waitlist entry",
         responses={200: WaitlistEntrySerializer, **problems(401, 404)},
     )
     def retrieve(self, request, pk=None):
@@ -36,6 +38,7 @@ class WaitlistEntryViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="waitlist_accept",
+        summary="Accept a waitlist offer",
         request=None,
         responses={
             201: inline_serializer("WaitlistAcceptResult", {"booking": BookingSerializer()}),
@@ -55,6 +58,7 @@ class WaitlistEntryViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="waitlist_decline",
+        summary="Decline an offer, leaving the waitlist",
         request=None,
         responses={200: WaitlistEntrySerializer, **problems(401, 404, 409)},
         description="Leave the waitlist; a held offer's seats pass to the next person.",
@@ -66,6 +70,7 @@ class WaitlistEntryViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="waitlist_leave",
+        summary="Leave the waitlist",
         responses={204: None, **problems(401, 404, 409)},
         description="Leave the waitlist; same as decline, with no body.",
     )

@@ -39,6 +39,7 @@ class TicketViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="tickets_partial_update",
+        summary="Name who uses a ticket",
         parameters=[TICKET_ID],
         request=TicketUpdateInputSerializer,
         responses={200: TicketSerializer, **problems(400, 401, 404, 409)},
@@ -60,6 +61,7 @@ class TicketViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="tickets_qr",
+        summary="Get a ticket's QR code",
         parameters=[TICKET_ID],
         responses={
             (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR, "The ticket's QR code."),
@@ -89,6 +91,7 @@ class CheckInView(APIView):
     @extend_schema(
         tags=["checkin"],
         operation_id="checkin_create",
+        summary="Check a ticket in at the door (admin or scanner)",
         request=CheckInInputSerializer,
         responses={200: CheckInResultSerializer, **problems(400, 401, 403, 404, 409)},
         description="Let a scanned ticket in (admin or scanner), exactly once whatever the "
@@ -114,6 +117,7 @@ class CheckInEventView(APIView):
     @extend_schema(
         tags=["checkin"],
         operation_id="checkin_event",
+        summary="Count an event's check-ins (admin or scanner)",
         parameters=[EVENT_ID],
         responses={200: DoorCountsSerializer, **problems(401, 403, 404)},
         description="The door's counter (admin or scanner): confirmed tickets, checked in, "
