@@ -67,6 +67,13 @@ def expiry_loop(log_path):
             stderr=subprocess.STDOUT,
         )
         try:
+            # Its first round printed, its SIGTERM handler is in place: a loop still importing
+            # Django on a loaded machine would die of the signal instead of finishing a round.
+            def first_round_done():
+                """the expiry loop's first round"""
+                return "expire_waitlist_offers:" in log_path.read_text()
+
+            wait_for(first_round_done, timeout=60)
             yield process
         finally:
             process.send_signal(signal.SIGTERM)
