@@ -7,6 +7,8 @@ Used by `make run-prod`, the container image and the benchmark:
 import json
 import multiprocessing
 import os
+import tempfile
+from pathlib import Path
 
 from gunicorn import glogging
 
@@ -37,6 +39,32 @@ max_requests_jitter = max_requests // 10
 # Import the app once in the master: a broken configuration (the development SECRET_KEY with
 # DEBUG off, say) stops the server at start instead of in every worker.
 preload_app = True
+
+
+# Metrics (core/metrics.py): every worker writes its values to files in this directory and
+# /metrics sums them, those of workers that have exited included, so nothing a recycled worker
+# counted is lost. Set here, before the app is imported: prometheus-client reads it then.
+# Unset: a directory of this server's own, kept for its reloads (the variable is set then).
+if not env("PROMETHEUS_MULTIPROC_DIR", ""):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="evently-metrics-")
+
+
+def on_starting(server):
+    """Empty the metrics directory once, when the master starts: the files of a previous run
+    would otherwise be summed into this one's (Prometheus reads the restart as counters
+    reset to zero, which it expects)."""
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in directory.glob("*.db"):
+        path.unlink()
+
+
+def child_exit(server, worker):
+    """A worker exited: its counters and histograms stay in the sums; the gauges that only
+    count while their process lives are dropped (prometheus-client's multiprocess mode)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 class JsonAtoms(glogging.SafeAtoms):

@@ -11,6 +11,7 @@ from analytics import day_totals
 from bookings import statements
 from bookings.models import MAX_TICKETS_PER_PERSON, Booking, TicketCheckIn
 from bookings.selectors import visible_bookings
+from core import metrics
 from evently import locks
 from evently.exceptions import (
     AccountClosed,
@@ -164,19 +165,20 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
         updated_at=now,
     )
     notification_id = uuid.uuid4()
-    written = statements.book_free_seats(
-        event=event,
-        booking={f.attname: getattr(booking, f.attname) for f in Booking._meta.concrete_fields},
-        notification={
-            "id": notification_id,
-            "user_id": user.pk,
-            "event_id": event.pk,
-            "created_at": now,
-            "email_next_attempt_at": now,
-            **_confirmation(event, quantity, amount, booking.id),
-        },
-        sales_day=day_totals.day_and_shard(now, event.pk),
-    )
+    with metrics.seat_lock_wait():  # the statement takes the event's row lock
+        written = statements.book_free_seats(
+            event=event,
+            booking={f.attname: getattr(booking, f.attname) for f in Booking._meta.concrete_fields},
+            notification={
+                "id": notification_id,
+                "user_id": user.pk,
+                "event_id": event.pk,
+                "created_at": now,
+                "email_next_attempt_at": now,
+                **_confirmation(event, quantity, amount, booking.id),
+            },
+            sales_day=day_totals.day_and_shard(now, event.pk),
+        )
     if not written:
         return None
     booking._state.adding = False
@@ -213,6 +215,7 @@ def _book_or_wait(event_id, user: User, quantity: int, join_waitlist: bool, now)
     return BookingOutcome(waitlist_entry=waitlist_join(event=event, user=user, quantity=quantity))
 
 
+@metrics.counts_outcomes(metrics.BOOKING_CONFLICTS, conflicts_only=True)
 def booking_create(
     *, event_id, user: User, quantity: int, join_waitlist: bool = True
 ) -> BookingOutcome:
@@ -226,11 +229,14 @@ def booking_create(
     now = timezone.now()
     with transaction.atomic():
         lock_buyer(user)
-        return _book_free_seats(event_id, user, quantity, now) or _book_or_wait(
+        outcome = _book_free_seats(event_id, user, quantity, now) or _book_or_wait(
             event_id, user, quantity, join_waitlist, now
         )
+    metrics.on_commit(metrics.BOOKED if outcome.booking else metrics.WAITLISTED)
+    return outcome
 
 
+@metrics.counts_outcomes(metrics.BOOKING_CONFLICTS, conflicts_only=True)
 def booking_cancel(*, booking_id, actor: User) -> Booking:
     """Cancel a confirmed booking (owner or admin); its seats go to the waitlist first and its
     tickets are void from the commit. Not once a ticket of it was let in at the door: the
@@ -298,6 +304,7 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
     return bookings
 
 
+@metrics.counts_outcomes(metrics.BOOKING_CONFLICTS, conflicts_only=True)
 def waitlist_offer_accept(*, entry_id, user: User):
     """Turn the caller's open offer into a confirmed booking; the held seats become booked.
     Accepting an offer is a booking, so it lives with the bookings.
@@ -319,6 +326,7 @@ def waitlist_offer_accept(*, entry_id, user: User):
             entry.status = WaitlistEntry.Status.ACCEPTED
             entry.booking = booking
             entry.save(update_fields=["status", "booking", "updated_at"])
+            metrics.on_commit(metrics.OFFERS.labels("accepted"))
             return booking
         # Too late, or the event started: the offer ends now and its seats are released
         # (and passed on while the event is still open).

@@ -17,6 +17,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from core import metrics
 from evently.exceptions import DomainError, Invalid, LockTimeout
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def database_problem(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str
         body = problem(409, LockTimeout.code, LockTimeout.default_detail, title=LockTimeout.title)
         return 409, body, {"Retry-After": str(LockTimeout.retry_after)}
     logger.warning("database unavailable: %s", exc.__class__.__name__)
+    metrics.DATABASE_UNAVAILABLE.inc()
     body = problem(503, "database_unavailable", "The database is unavailable; retry shortly.")
     return 503, body, {"Retry-After": "5"}
 

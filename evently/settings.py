@@ -92,6 +92,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: it times the whole stack, and every log record of the request carries its id.
     "evently.middleware.RequestLogMiddleware",
+    # Counts and times each request by route and status (only with METRICS_TOKEN set).
+    "core.metrics.RequestMetricsMiddleware",
     # A view that cannot reach the database answers 503 problem+json, the admin too.
     "evently.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -404,6 +406,12 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 # default in development (no mailer running); in production the send_notification_emails loop
 # sends them (and retries failures either way), keeping the request path short.
 NOTIFICATION_EMAIL_ON_COMMIT = env_bool("NOTIFICATION_EMAIL_ON_COMMIT", DEBUG)
+
+# --- Metrics --------------------------------------------------------------------------------
+# The bearer token Prometheus sends to GET /metrics. Empty: metrics are off (nothing is
+# recorded, /metrics is a 404). Under gunicorn, workers share their values through files in
+# PROMETHEUS_MULTIPROC_DIR, which gunicorn.conf.py sets up (core/metrics.py).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
 
 # --- Logging --------------------------------------------------------------------------------
 # One line per record on stderr: JSON for log collectors (the default in production), or plain

@@ -34,6 +34,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
+from core import metrics
 from evently.models import ThrottleCounter
 
 logger = logging.getLogger(__name__)
@@ -160,7 +161,10 @@ class _CountedWindow:
         window = int(now // self.duration)
         self.wait_seconds = (window + 1) * self.duration - now
         count = _increment(self.cache, f"{self.key}:{window}", self.duration)
-        return count <= self.num_requests
+        if count > self.num_requests:
+            metrics.THROTTLED.labels(self.scope).inc()
+            return False
+        return True
 
     def wait(self) -> float:
         return self.wait_seconds

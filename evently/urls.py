@@ -34,6 +34,8 @@ urlpatterns = [
     path("api/", include(api)),
     # /api without the slash is the API's, so a problem+json 404 like /api/.
     re_path(r"^api$", views.api_not_found),
+    # Prometheus' scrape, at the root where it looks; nginx does not pass it to the public.
+    route("metrics", views.metrics, name="metrics"),
     path("", views.landing, name="landing"),
     # Last: any other path is the site's HTML 404 in every mode (see views.page_not_found).
     re_path(r"^", views.page_not_found, name="page-not-found"),

@@ -1,6 +1,10 @@
+import hmac
+
+from django.conf import settings
 from django.contrib import admin
 from django.db import connection
 from django.db.utils import Error as DatabaseDriverError
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -9,6 +13,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import metrics as metrics_module
 from evently.problems import problem_response
 from evently.schema import problems
 from evently.throttling import shared_cache_answers
@@ -99,3 +104,21 @@ def bad_request(request, exception=None):
 
 def permission_denied(request, exception=None):
     return problem_response(403, "permission_denied", "You may not do this.")
+
+
+def metrics(request):
+    """Prometheus' scrape (core/metrics.py): for a caller with the METRICS_TOKEN bearer token
+    only; a 404 when metrics are off, so an unconfigured server does not even admit to it."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        return not_found(request)
+    sent = request.headers.get("Authorization", "").encode()
+    if not hmac.compare_digest(sent, f"Bearer {token}".encode()):
+        return problem_response(
+            401,
+            "not_authenticated",
+            "Send the metrics token: Authorization: Bearer <METRICS_TOKEN>.",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
+    body, content_type = metrics_module.exposition()
+    return HttpResponse(body, content_type=content_type)

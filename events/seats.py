@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db.models import F
 from django.db.models.functions import Round
 
+from core import metrics
 from evently import locks
 from evently.lookups import get_or_not_found
 from events.models import Event
@@ -36,9 +37,12 @@ def lock_event(event_id) -> Event:
     they are serialized per event, and rows of one event are always locked in the same order:
     the event, then its bookings or waitlist entries.
     """
-    return get_or_not_found(
-        locks.rows(Event.objects.all(), locks.EVENT), pk=event_id, message="No event with this id."
-    )
+    with metrics.seat_lock_wait():
+        return get_or_not_found(
+            locks.rows(Event.objects.all(), locks.EVENT),
+            pk=event_id,
+            message="No event with this id.",
+        )
 
 
 def move_seats(

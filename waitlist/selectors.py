@@ -1,5 +1,6 @@
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import User
 from evently.lookups import get_or_not_found
@@ -57,3 +58,15 @@ def waitlist_entry_owned(entry_id, user: User) -> WaitlistEntry:
         pk=entry_id,
         message="No waitlist entry with this id.",
     )
+
+
+def overdue_offers_state(*, now=None) -> tuple[int, float]:
+    """(offers still holding seats past their deadline, seconds the most overdue one is past
+    it) for the metrics scrape; the expiry loop keeps both near zero. One query on the loop's
+    own partial index (waitlist_offer_due_idx)."""
+    now = now or timezone.now()
+    found = WaitlistEntry.objects.filter(status=Status.OFFERED, offer_expires_at__lt=now).aggregate(
+        count=Count("pk"), first=Min("offer_expires_at")
+    )
+    first = found["first"]
+    return found["count"], (now - first).total_seconds() if first else 0.0

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from core import metrics
 from evently import locks
 from evently.exceptions import (
     AlreadyCancelled,
@@ -91,6 +92,7 @@ def waitlist_serve(*, event: Event, now: datetime | None = None) -> list[Waitlis
     WaitlistEntry.objects.bulk_update(offered, ["status", "offered_at", "offer_expires_at"])
     held = sum(entry.quantity for entry in offered)
     move_seats(event, available=-held, held=held)
+    metrics.on_commit(metrics.OFFERS.labels("made"), len(offered))
     for entry in offered:
         notify(
             user_ids=[entry.user_id],
@@ -111,6 +113,8 @@ def _release_offer(event: Event, entry: WaitlistEntry, status: str) -> None:
     entry.status = status
     entry.save(update_fields=["status", "updated_at"])
     move_seats(event, available=entry.quantity, held=-entry.quantity)
+    outcome = "expired" if status == Status.EXPIRED else "declined"
+    metrics.on_commit(metrics.OFFERS.labels(outcome))
 
 
 def expire_offer(event: Event, entry: WaitlistEntry) -> None:
@@ -140,6 +144,7 @@ def _expire_due_offers(event: Event, now: datetime) -> list[WaitlistEntry]:
     return due
 
 
+@metrics.counts_outcomes(metrics.BOOKING_CONFLICTS, conflicts_only=True)
 def waitlist_entry_leave(*, entry_id, user: User) -> WaitlistEntry:
     """Leave the waitlist (decline an offer or stop waiting); held seats pass on."""
     entry = waitlist_entry_owned(entry_id, user)

@@ -16,6 +16,7 @@ from accounts.models import User
 from bookings.models import Booking, TicketAttendee, TicketCheckIn
 from bookings.tickets.codes import TicketRef
 from bookings.tickets.selectors import Ticket, checkin_window, ticket_get, with_ticket_state
+from core import metrics
 from evently import locks
 from evently.exceptions import (
     AlreadyCheckedIn,
@@ -51,6 +52,7 @@ def _record_check_in(booking: Booking, index: int, actor: User) -> TicketCheckIn
     return TicketCheckIn.objects.create(booking=booking, index=index, checked_in_by=actor)
 
 
+@metrics.counts_outcomes(metrics.CHECKINS, success="admitted")
 def ticket_check_in(*, ref: TicketRef | None, event_id=None, actor: User) -> Ticket:
     """Let a ticket in, once. Refusals, in this order: no such ticket (`ref` None: an unknown,
     malformed or forged code), a ticket of another event than `event_id` (when given), a void
