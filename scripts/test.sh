@@ -46,6 +46,12 @@ if [ ! -x /usr/sbin/nginx ] && [ "$(id -u)" = 0 ]; then
     || echo "Could not install nginx: tests/test_proxy.py will not run." >&2
 fi
 
+# tests/test_alert_rules.py checks deploy/prometheus/ with Debian's promtool (package prometheus).
+if ! command -v promtool >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq prometheus >/dev/null) \
+    || echo "Could not install prometheus: tests/test_alert_rules.py will not run." >&2
+fi
+
 # The browser tests (tests/browser/) drive Debian's headless chromium through chromium-driver.
 # Install them when missing and we may; without them those tests skip, or fail under CI.
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then

@@ -99,7 +99,46 @@ def test_an_unknown_compose_key_fails_the_check(compose, path, key):
 
 
 def test_compose_runs_the_database_the_cache_the_api_behind_nginx_and_both_workers(compose):
-    assert set(compose["services"]) == {"db", "redis", "web", "nginx", "worker", "mailer"}
+    assert set(compose["services"]) == {
+        "db",
+        "redis",
+        "web",
+        "nginx",
+        "worker",
+        "mailer",
+        "prometheus",
+    }
+
+
+def test_prometheus_scrapes_every_web_container_with_the_token_and_loads_the_rules(compose):
+    prometheus = compose["services"]["prometheus"]
+    assert prometheus["image"].startswith("prom/prometheus:")
+    mounts = {
+        target: (ROOT / source).resolve()
+        for source, target, *_ in (mount.split(":") for mount in prometheus["volumes"])
+        if source.startswith("./")
+    }
+    config_path = mounts["/etc/prometheus/prometheus.yml"]
+    assert config_path == ROOT / "deploy" / "prometheus" / "prometheus.yml"
+    config = yaml.safe_load(config_path.read_text())
+    # The rules file it names is the one mounted, the one promtool tests.
+    [rules] = config["rule_files"]
+    assert mounts[rules] == ROOT / "deploy" / "prometheus" / "alerts.yml"
+    [job] = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    # Every web container, on the port gunicorn binds, never through nginx.
+    [discovery] = job["dns_sd_configs"]
+    web_port = int(compose["services"]["web"]["environment"]["GUNICORN_BIND"].split(":")[1])
+    assert (discovery["names"], discovery["type"], discovery["port"]) == (["web"], "A", web_port)
+    # The token the app checks, handed to Prometheus as a secret file.
+    assert job["authorization"]["credentials_file"] == "/run/secrets/metrics_token"
+    assert prometheus["secrets"] == ["metrics_token"]
+    assert compose["secrets"]["metrics_token"] == {"environment": "METRICS_TOKEN"}
+    for name in APP_SERVICES:
+        token = compose["services"][name]["environment"]["METRICS_TOKEN"]
+        assert token == "${METRICS_TOKEN:?set METRICS_TOKEN}", name
+    # Its UI is for the operator's machine only.
+    assert prometheus["ports"] == ["127.0.0.1:${PROMETHEUS_PORT:-9090}:9090"]
 
 
 def test_the_database_keeps_its_data_in_a_volume_and_reports_its_health(compose):
@@ -186,6 +225,7 @@ def test_web_turns_healthy_with_the_readmes_public_host_name(compose):
         "ALLOWED_HOSTS": example["ALLOWED_HOSTS"],
         "SECRET_KEY": secrets.token_urlsafe(50),
         "POSTGRES_PASSWORD": "unused",
+        "METRICS_TOKEN": secrets.token_urlsafe(32),
     }
     environment = {
         name: interpolate(str(value), shell)
@@ -224,7 +264,9 @@ def test_only_nginx_publishes_a_port(compose):
     # gunicorn trusts one proxy hop's X-Forwarded-For (NUM_PROXIES=1): a client that reached it
     # directly could name any address it likes, and so escape the per-address throttles.
     published = {name for name, service in compose["services"].items() if "ports" in service}
-    assert published == {"nginx"}
+    assert published == {"nginx", "prometheus"}
+    # Prometheus' UI, on the host's loopback only, reaches no app server.
+    assert all(port.startswith("127.0.0.1:") for port in compose["services"]["prometheus"]["ports"])
 
 
 def test_nginx_fronts_web_with_the_template_the_proxy_test_runs(compose):

@@ -32,6 +32,7 @@ WORKERS = 3
 SLOW_CLIENTS = 32
 # A health check that takes longer than this has failed, for a load balancer as for this test.
 PATIENCE = 1.0
+METRICS_TOKEN = "metrics-token-for-the-proxy-test"
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,12 @@ def servers(nginx_path, django_db_setup, tmp_path_factory):
     """(gunicorn's address, nginx's address, nginx's access log, gunicorn's log lines), both
     configured as docker-compose.yml runs them."""
     log: list[str] = []
-    env = {"NUM_PROXIES": "1", "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+    env = {
+        "NUM_PROXIES": "1",
+        "LOG_FORMAT": "json",
+        "LOG_LEVEL": "INFO",
+        "METRICS_TOKEN": METRICS_TOKEN,
+    }
     with (
         gunicorn(workers=WORKERS, production=True, env=env, log=log) as (app, _),
         nginx(
@@ -354,3 +360,20 @@ def test_nginx_answers_a_problem_document_when_the_app_does_not(nginx_path, tmp_
     assert headers["Retry-After"] == "5"
     problem = json.loads(body)
     assert (problem["status"], problem["code"]) == (503, "service_unavailable")
+
+
+# --- metrics ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/metrics/", "//metrics", "/metrics?x=1"])
+def test_the_public_port_never_serves_metrics_even_with_the_token(servers, path):
+    app, proxy, _, _ = servers
+    auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    status, headers, body, _ = request(proxy, path=path, headers=auth)
+    assert status == 404
+    assert headers["Content-Type"] == "application/problem+json"
+    assert json.loads(body)["code"] == "not_found"
+    # The control: gunicorn itself serves it to the same request.
+    status, _, body, _ = request(app, path="/metrics", headers=auth)
+    assert status == 200
+    assert b"evently_database_up 1" in body
