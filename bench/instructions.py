@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.prepare import (  # noqa: E402
     EVENTLY,
+    EVENTLY_METRICS,
     FRAMEWORK,
     PLAIN,
     REDIS_URL,
@@ -42,7 +43,7 @@ from bench.prepare import (  # noqa: E402
 )
 
 DB_NAME = "evently_instructions"
-SERVICES = [EVENTLY, FRAMEWORK, PLAIN]
+SERVICES = [EVENTLY, FRAMEWORK, PLAIN, EVENTLY_METRICS]
 HEADING = "## Instructions per booking"
 
 
@@ -101,6 +102,12 @@ def counted(service: Service, count: int, first_user: int, event_id: str) -> int
     """Instructions callgrind counts in a process that books `count` times."""
     out = WORK / f"callgrind.{service.key}.{count}.out"
     env = {**service.env(dict(os.environ)), "PYTHONHASHSEED": "0"}
+    if env.get("METRICS_TOKEN"):  # the value files gunicorn.conf.py would give its workers
+        directory = WORK / f"metrics.{service.key}.{count}"
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
     command = [
         "valgrind",
         "--tool=callgrind",
@@ -131,7 +138,7 @@ def commit() -> str:
 
 
 def section(per_booking: dict[str, float], n1: int, n2: int, redis: bool) -> str:
-    evently, framework, plain = (per_booking[s.key] for s in SERVICES)
+    evently, framework, plain, metrics = (per_booking[s.key] for s in SERVICES)
     cache = "Redis" if redis else "the database cache table (no Redis answered)"
     lines = [
         HEADING,
@@ -152,6 +159,13 @@ def section(per_booking: dict[str, float], n1: int, n2: int, redis: bool) -> str
         f"| Evently | {evently / 1e6:.2f} M | {evently / plain:.2f} | {evently / framework:.2f} |",
         f"| framework floor | {framework / 1e6:.2f} M | {framework / plain:.2f} | 1.00 |",
         f"| plain floor | {plain / 1e6:.2f} M | 1.00 | |",
+        "",
+        "With metrics on (`METRICS_TOKEN` set, values in prometheus-client's multiprocess "
+        "files as under gunicorn), against Evently above, with them off:",
+        "",
+        "| service | instructions per booking | / metrics off |",
+        "|---|---:|---:|",
+        f"| Evently, metrics on | {metrics / 1e6:.2f} M | {metrics / evently:.3f} |",
         "",
     ]
     return "\n".join(lines)

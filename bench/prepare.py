@@ -34,6 +34,8 @@ def environment(database: str) -> dict[str, str]:
         "THROTTLE_LOGIN": "100000000/min",
         "THROTTLE_ANON": "100000000/min",
         "THROTTLE_USER": "100000000/min",
+        # Metrics off, unless a service turns them on (EVENTLY_METRICS).
+        "METRICS_TOKEN": "",
     }
 
 
@@ -48,9 +50,11 @@ class Service:
     port: int
     # Variables removed from the environment (REDIS_URL, for Evently without Redis).
     unset: tuple[str, ...] = field(default=())
+    # Variables set on top of it (METRICS_TOKEN, for Evently with metrics on).
+    extra: tuple[tuple[str, str], ...] = field(default=())
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
-        env = {**base, "DJANGO_SETTINGS_MODULE": self.settings}
+        env = {**base, "DJANGO_SETTINGS_MODULE": self.settings, **dict(self.extra)}
         env["GUNICORN_BIND"] = f"127.0.0.1:{self.port}"
         for name in self.unset:
             env.pop(name, None)
@@ -71,6 +75,16 @@ PLAIN = Service(
     "bench.floors.plain_settings",
     "bench.floors.wsgi:application",
     8097,
+)
+# Evently with metrics on (core/metrics.py); plain EVENTLY runs with them off, as it always has.
+METRICS_TOKEN = "bench-metrics-token"
+EVENTLY_METRICS = Service(
+    "evently-metrics",
+    "Evently, metrics on",
+    "evently.settings",
+    "evently.wsgi:application",
+    8099,
+    extra=(("METRICS_TOKEN", METRICS_TOKEN),),
 )
 EVENTLY_NO_REDIS = Service(
     "evently-no-redis",
