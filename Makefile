@@ -12,7 +12,7 @@ PORT ?= 8080
 
 .DEFAULT_GOAL := help
 .PHONY: help run run-prod test walk lint format migrate demo schema clean screenshot bench \
-	bench-instructions
+	bench-instructions metrics-screenshot
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve on http://localhost:$(PORT)"
@@ -24,6 +24,7 @@ help:
 	@echo "make screenshot - the browser test's pictures of the console, written to docs/"
 	@echo "make bench   - flash-sale benchmark on PostgreSQL, writes docs/benchmarks.md"
 	@echo "make bench-instructions - instructions per booking under callgrind, into docs/benchmarks.md"
+	@echo "make metrics-screenshot - docs/metrics.png: Prometheus graphing a short flash sale"
 
 # Checked before the virtualenv is made, so a wrong interpreter stops here with the fix, not
 # half-way through pip.
@@ -96,6 +97,13 @@ bench: $(RUNTIME_STAMP)
 bench-instructions: $(RUNTIME_STAMP)
 	@command -v valgrind >/dev/null || (apt-get update -qq && apt-get install -y -qq valgrind)
 	$(BIN)/python bench/instructions.py $(INSTRUCTIONS_ARGS)
+
+# Prometheus' graph page over a short flash sale on the local PostgreSQL, photographed by
+# headless Chromium into docs/metrics.png (the dashboard's queries; Grafana is not in Debian).
+metrics-screenshot: $(TEST_STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	@command -v prometheus >/dev/null || (apt-get update -qq && apt-get install -y -qq prometheus)
+	$(BIN)/python bench/metrics_picture.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
