@@ -45,7 +45,8 @@ preload_app = True
 # /metrics sums them, those of workers that have exited included, so nothing a recycled worker
 # counted is lost. Set here, before the app is imported: prometheus-client reads it then.
 # Unset: a directory of this server's own, kept for its reloads (the variable is set then).
-if not env("PROMETHEUS_MULTIPROC_DIR", ""):
+# With METRICS_TOKEN empty, metrics are off and no directory is needed.
+if env("METRICS_TOKEN", "") and not env("PROMETHEUS_MULTIPROC_DIR", ""):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="evently-metrics-")
 
 
@@ -53,6 +54,8 @@ def on_starting(server):
     """Empty the metrics directory once, when the master starts: the files of a previous run
     would otherwise be summed into this one's (Prometheus reads the restart as counters
     reset to zero, which it expects)."""
+    if not env("PROMETHEUS_MULTIPROC_DIR", ""):
+        return
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     directory.mkdir(parents=True, exist_ok=True)
     for path in directory.glob("*.db"):
@@ -62,6 +65,8 @@ def on_starting(server):
 def child_exit(server, worker):
     """A worker exited: its counters and histograms stay in the sums; the gauges that only
     count while their process lives are dropped (prometheus-client's multiprocess mode)."""
+    if not env("PROMETHEUS_MULTIPROC_DIR", ""):
+        return
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

@@ -363,6 +363,28 @@ def test_gunicorn_workers_follow_the_core_count_unless_set(monkeypatch):
     assert config["workers"] == 3
 
 
+def test_gunicorn_gives_workers_a_metrics_directory_emptied_at_start_with_metrics_on(
+    monkeypatch, tmp_path
+):
+    import os
+
+    # Metrics off: no directory.
+    load_gunicorn_config(monkeypatch, METRICS_TOKEN="", PROMETHEUS_MULTIPROC_DIR="")
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == ""
+    # On, with none given: one of the server's own, before the app is imported.
+    config = load_gunicorn_config(monkeypatch, METRICS_TOKEN="t", PROMETHEUS_MULTIPROC_DIR="")
+    made = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert made.is_dir() and made.name.startswith("evently-metrics-")
+    made.rmdir()
+    # Given one: the master empties it of a previous run's value files when it starts.
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    (tmp_path / "counter_4242.db").write_bytes(b"old counts")
+    (tmp_path / "histogram_4242.db").write_bytes(b"old counts")
+    (tmp_path / "README").write_text("not ours")
+    config["on_starting"](None)
+    assert [path.name for path in tmp_path.iterdir()] == ["README"]
+
+
 def test_gunicorn_listens_on_loopback_only_unless_given_a_bind_address(monkeypatch):
     # Sync workers must only be reached through the proxy: a bare run is not on the network.
     assert load_gunicorn_config(monkeypatch)["bind"] == "127.0.0.1:8080"
