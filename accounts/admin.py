@@ -6,7 +6,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts import services
 from accounts.models import User
-from evently.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin
+from core.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin
 
 # Staff rights come from `User.role`; Django's groups and permissions are not used.
 admin.site.unregister(Group)

@@ -8,8 +8,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from evently import locks
-from evently.validators import OneLineCharField
+from core import locks
+from core.validators import OneLineCharField
 
 
 def normalize_email_address(email: str) -> str:

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User, normalize_email_address
-from evently.serializers import OneLineCharField, StrictInputSerializer
+from core.serializers import OneLineCharField, StrictInputSerializer
 
 
 def _password_min_length() -> int:

@@ -6,8 +6,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User, normalize_email_address, refresh_tokens_revoke_all
 from accounts.tokens import token_pair
-from evently import locks
-from evently.exceptions import EmailTaken, Invalid, TokenNotValid
+from core import locks
+from core.exceptions import EmailTaken, Invalid, TokenNotValid
 
 # Roles from the most rights to the fewest: moving right is a demotion.
 _RANK = {User.Role.ADMIN: 2, User.Role.SCANNER: 1, User.Role.USER: 0}

@@ -1,5 +1,5 @@
 from accounts import views
-from evently.routing import route
+from core.routing import route
 
 urlpatterns = [
     route("auth/register", views.RegisterView.as_view(), name="auth-register"),

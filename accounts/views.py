@@ -18,9 +18,9 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.tokens import tokens_for
-from evently.exceptions import InvalidCredentials, TokenNotValid
-from evently.schema import problems
-from evently.throttling import LoginFailures, LoginRateThrottle
+from core.exceptions import InvalidCredentials, TokenNotValid
+from core.schema import problems
+from core.throttling import LoginFailures, LoginRateThrottle
 
 
 class RegisterView(APIView):

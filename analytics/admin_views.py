@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from analytics import charts, selectors
-from evently.db_router import replica_reads
+from core.db_router import replica_reads
 
 DEFAULT_DAYS, MIN_DAYS, MAX_DAYS = 30, 7, 366
 PERIOD_CHOICES = (7, 30, 90, 365)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import connection
 
 from analytics.models import SHARDS, SalesDay
-from evently import locks
+from core import locks
 
 _COUNTERS = ("bookings", "tickets", "revenue", "cancellations", "conversions")
 

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
 from bookings.models import Booking
-from evently.csv import csv_response
+from core.csv import csv_response
 
 BOOKING_COLUMNS = (
     "booking_id",

@@ -21,7 +21,7 @@ from django.utils import timezone
 from analytics.models import SalesDay
 from bookings.models import Booking
 from bookings.tickets.selectors import checked_in_tickets
-from evently.lookups import get_or_not_found
+from core.lookups import get_or_not_found
 from events.models import Event
 from waitlist.models import WaitlistEntry
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from bookings.models import Booking
 from bookings.serializers import BookingSerializer
-from evently.serializers import OneLineCharField, StrictInputSerializer
+from core.serializers import OneLineCharField, StrictInputSerializer
 from events.serializers import EventSerializer
 
 MAX_PERIOD_DAYS = 366

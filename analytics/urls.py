@@ -1,5 +1,5 @@
 from analytics import views
-from evently.routing import Router, route
+from core.routing import Router, route
 
 router = Router()
 router.register("admin/events", views.AdminEventViewSet, basename="admin-event")

@@ -5,6 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsAdmin
 from analytics import selectors
 from analytics.exports import bookings_csv_response
 from analytics.serializers import (
@@ -19,10 +20,9 @@ from analytics.serializers import (
     PopularEventsSerializer,
     PopularQuerySerializer,
 )
-from evently.db_router import pin_to_current_database, replica_reads
-from evently.pagination import LimitOffsetPagination
-from evently.permissions import IsAdmin
-from evently.schema import problems
+from core.db_router import pin_to_current_database, replica_reads
+from core.pagination import LimitOffsetPagination
+from core.schema import problems
 from events.models import Event
 from events.services import event_message_send
 

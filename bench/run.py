@@ -732,7 +732,7 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         "",
         "With a key, the booking is a savepoint of the key's transaction, which also renders the "
         "answer and writes the key row before it commits: the event row stays locked that much "
-        "longer (evently/idempotency.py).",
+        "longer (core/idempotency.py).",
         "",
         "| `Idempotency-Key` | bookings/s | p50 ms | p99 ms | app ms | db + cache ms |",
         "|---|---:|---:|---:|---:|---:|",

@@ -2,8 +2,8 @@ from django.contrib import admin
 
 from bookings import services
 from bookings.models import Booking, TicketCheckIn
-from evently import admin_tools
-from evently.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
+from core import admin_tools
+from core.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
 
 
 def booking_badge(booking: Booking) -> str:
@@ -47,7 +47,7 @@ class BookingAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
         "updated_at",
     )
     readonly_fields = ("amount",)
-    change_form_template = "admin/evently/record_change_form.html"
+    change_form_template = "admin/core/record_change_form.html"
 
     @admin.display(description="Booked", ordering="booking_time")
     def booked(self, booking: Booking) -> str:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
-from evently.validators import OneLineCharField
+from core.validators import OneLineCharField
 
 MAX_TICKETS_PER_BOOKING = 10
 MAX_TICKETS_PER_PERSON = 10

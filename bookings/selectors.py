@@ -2,7 +2,7 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from bookings.models import Booking
-from evently.lookups import get_or_not_found
+from core.lookups import get_or_not_found
 
 
 def visible_bookings(user: User) -> QuerySet[Booking]:

@@ -4,7 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from bookings.models import MAX_TICKETS_PER_BOOKING, Booking
-from evently.serializers import StrictInputSerializer
+from core.serializers import StrictInputSerializer
 from events.serializers import EventSummarySerializer
 from waitlist.serializers import WaitlistEntrySerializer
 

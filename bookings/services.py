@@ -11,9 +11,8 @@ from analytics import day_totals
 from bookings import statements
 from bookings.models import MAX_TICKETS_PER_PERSON, Booking, TicketCheckIn
 from bookings.selectors import visible_bookings
-from core import metrics
-from evently import locks
-from evently.exceptions import (
+from core import locks, metrics
+from core.exceptions import (
     AccountClosed,
     AlreadyCancelled,
     CheckedIn,
@@ -25,7 +24,7 @@ from evently.exceptions import (
     SoldOut,
     TicketLimit,
 )
-from evently.lookups import get_or_not_found
+from core.lookups import get_or_not_found
 from events.models import Event
 from events.seats import lock_event, move_seats
 from notifications.delivery import deliver_after_commit
@@ -272,7 +271,7 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
             message=f"Your {booking.quantity} ticket(s) for {event.name} were cancelled.",
         )
         waitlist_serve(event=event)
-        # Last: the day totals are the last locks a transaction takes (evently/locks.py).
+        # Last: the day totals are the last locks a transaction takes (core/locks.py).
         day_totals.record_cancellations([booking], at=booking.cancelled_at)
     logger.info("booking cancelled", extra={"booking_id": str(booking.pk)})
     return booking

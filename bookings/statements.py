@@ -32,7 +32,7 @@ from django.db import connection, models
 from accounts.models import User
 from analytics.models import SalesDay
 from bookings.models import MAX_TICKETS_PER_PERSON, Booking
-from evently import locks
+from core import locks
 from events.models import Event
 from notifications.models import Notification
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry

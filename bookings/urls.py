@@ -1,6 +1,6 @@
 from bookings import views
 from bookings.tickets import views as ticket_views
-from evently.routing import Router, route
+from core.routing import Router, route
 
 router = Router()
 router.register("bookings", views.BookingViewSet, basename="booking")

@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, AuthenticationFailed, NotAuthenticated
 from rest_framework.response import Response
 
+from accounts.permissions import ClaimsOnly, IsActiveAccount, current_account
 from bookings import selectors, services
 from bookings.models import Booking
 from bookings.serializers import (
@@ -17,10 +18,9 @@ from bookings.serializers import (
 )
 from bookings.tickets.selectors import booking_tickets
 from bookings.tickets.serializers import TicketSerializer
-from evently.exceptions import AccountClosed
-from evently.idempotency import idempotent
-from evently.permissions import ClaimsOnly, IsActiveAccount, current_account
-from evently.schema import IDEMPOTENCY_KEY, problems
+from core.exceptions import AccountClosed
+from core.idempotency import idempotent
+from core.schema import IDEMPOTENCY_KEY, problems
 from waitlist.selectors import waitlist_entries_of
 from waitlist.serializers import WaitlistEntrySerializer
 

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import DatabaseError, transaction
 
-from evently.exceptions import DomainError
+from core.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
 

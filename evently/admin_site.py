@@ -34,12 +34,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
+from bookings.tickets.desk import checkin_desk_url
+from core.problems import problem_response
+from core.throttling import LoginFailures, LoginRateThrottle
 from evently import views
-from evently.problems import problem_response
-from evently.throttling import LoginFailures, LoginRateThrottle
 
-# The check-in desk of an event (bookings/tickets/desk.py).
-CHECKIN_DESK_URL = "admin-checkin-desk"
 # Pages of the site a scanner may open besides the desk: their own account's.
 _DOOR_STAFF_PAGES = {"logout", "password_change", "password_change_done"}
 
@@ -112,14 +111,6 @@ def checkin_url() -> str | None:
     """The check-in desk's list of tonight's events, or None while the console has no desk."""
     try:
         return reverse("admin-checkin")
-    except NoReverseMatch:
-        return None
-
-
-def checkin_desk_url(event_id) -> str | None:
-    """The check-in desk of an event, or None while the console has no desk."""
-    try:
-        return reverse(CHECKIN_DESK_URL, args=[event_id])
     except NoReverseMatch:
         return None
 

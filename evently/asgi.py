@@ -8,6 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evently.settings")
 
 application = get_asgi_application()
 
-from evently.security import refuse_insecure_settings  # noqa: E402  (needs settings loaded)
+from core.security import refuse_insecure_settings  # noqa: E402  (needs settings loaded)
 
 refuse_insecure_settings()

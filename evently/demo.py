@@ -48,8 +48,8 @@ from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
 from bookings.tickets.codes import TicketRef
 from bookings.tickets.services import ticket_check_in
-from evently import locks
-from evently.exceptions import AlreadyCancelled, DomainError
+from core import locks
+from core.exceptions import AlreadyCancelled, DomainError
 from events.models import Event
 from events.services import event_cancel, event_create, event_message_send
 from notifications.delivery import deliver

@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# The development key is public; evently.security refuses to serve with it when DEBUG is off.
+# The development key is public; core.security refuses to serve with it when DEBUG is off.
 DEVELOPMENT_SECRET_KEY = "django-insecure-evently-development-key-do-not-use-in-production"
 
 
@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "evently",
     "accounts",
     "events",
@@ -91,25 +92,25 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First: it times the whole stack, and every log record of the request carries its id.
-    "evently.middleware.RequestLogMiddleware",
+    "core.middleware.RequestLogMiddleware",
     # Counts and times each request by route and status (only with METRICS_TOKEN set).
     "core.metrics.RequestMetricsMiddleware",
     # A view that cannot reach the database answers 503 problem+json, the admin too.
-    "evently.middleware.DatabaseUnavailableMiddleware",
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "evently.middleware.BodySizeLimitMiddleware",
+    "core.middleware.BodySizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Sessions, auth and messages only matter to the admin site: the API never runs them.
-    "evently.middleware.SiteOnlyMiddleware",
+    "core.middleware.SiteOnlyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 # Run by SiteOnlyMiddleware for every request outside /api/, in this order. CSRF is checked by
 # the admin's own views, each wrapped in csrf_protect (AdminSite.admin_view and its login), so
 # CsrfViewMiddleware is not needed here; tests/test_security.py holds the admin to it.
 SITE_MIDDLEWARE = [
-    "evently.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -185,7 +186,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
     "DB_DISABLE_SERVER_SIDE_CURSORS", False
 )
-# Read replicas (optional): views that opt in (evently.db_router.replica_reads) read from one,
+# Read replicas (optional): views that opt in (core.db_router.replica_reads) read from one,
 # picked per request; writes and reads inside transactions stay on the primary ("default").
 # Each connection is read-only, so a write that strays there fails instead of diverging. In
 # the test suite they mirror "default".
@@ -208,14 +209,14 @@ for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES[f"replica{_number}"] = _replica
     DATABASE_REPLICAS.append(f"replica{_number}")
-DATABASE_ROUTERS = ["evently.db_router.ReplicaRouter"]
+DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
 # Throttle counters must be shared by every worker on every machine: Redis when REDIS_URL is
 # set, otherwise a table in the database (created by evently's own migration).
 # A Redis that does not answer costs a request at most REDIS_TIMEOUT_MS per attempt to connect
-# or to read: the throttles then count in the database (evently.throttling), so a dead Redis
+# or to read: the throttles then count in the database (core.throttling), so a dead Redis
 # slows no request by more than that and fails none.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 REDIS_TIMEOUT_SECONDS = env_int("REDIS_TIMEOUT_MS", 250, minimum=1) / 1000
@@ -257,7 +258,7 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 # The console's short date display ("9 Dec 2026, 19:00"), over Django's English formats.
-FORMAT_MODULE_PATH = ["evently.formats"]
+FORMAT_MODULE_PATH = ["core.formats"]
 
 # The currency of every price and amount (ISO 4217 code): the console shows it beside money.
 CURRENCY = os.environ.get("CURRENCY", "EUR").strip().upper() or "EUR"
@@ -279,28 +280,28 @@ warnings.filterwarnings("ignore", message="No directory at: .*staticfiles")
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "evently.authentication.ClaimsJWTAuthentication",
+        "accounts.authentication.ClaimsJWTAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["evently.permissions.IsActiveAccount"],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsActiveAccount"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["evently.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "evently.pagination.LimitOffsetPagination",
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": [
-        "evently.throttling.AnonRateThrottle",
-        "evently.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "login": env_rate("THROTTLE_LOGIN", "20/min"),
-        # Failed logins per account, whatever the address (evently.throttling.LoginFailures).
+        # Failed logins per account, whatever the address (core.throttling.LoginFailures).
         "login_failures": env_rate("THROTTLE_LOGIN_FAILURES", "10/min"),
         "anon": env_rate("THROTTLE_ANON", "600/min"),
         "user": env_rate("THROTTLE_USER", "1200/min"),
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
-    "EXCEPTION_HANDLER": "evently.problems.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "evently.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 
@@ -337,7 +338,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "evently.schema.document_empty_query_values",
+        "core.schema.document_empty_query_values",
     ],
 }
 
@@ -363,7 +364,7 @@ CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "X-Request-ID"]
 # A browser may send the API's own request headers too, or its preflight fails.
 CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "x-request-id")
 
-# The console's and the desk's pages (everything outside /api/, evently.middleware): they load
+# The console's and the desk's pages (everything outside /api/, core.middleware): they load
 # no third-party script or style and none inline, so an injected one does not run.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -416,17 +417,17 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
 # --- Logging --------------------------------------------------------------------------------
 # One line per record on stderr: JSON for log collectors (the default in production), or plain
 # text for a developer's terminal (the default with DEBUG on). Every record carries the id of
-# the request it belongs to (evently.logging.RequestIdFilter); `evently.request` writes one
-# line per request (evently.middleware.RequestLogMiddleware).
+# the request it belongs to (core.logging.RequestIdFilter); `evently.request` writes one
+# line per request (core.middleware.RequestLogMiddleware).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or ("text" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "evently.logging.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
     "formatters": {
-        "json": {"()": "evently.logging.JsonFormatter"},
+        "json": {"()": "core.logging.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
     },
     "handlers": {

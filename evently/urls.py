@@ -4,8 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from analytics import admin_views
 from bookings.tickets import desk
+from core.routing import route
 from evently import views
-from evently.routing import route
 
 api = [
     route("health", views.HealthView.as_view(), name="health"),

@@ -14,9 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import metrics as metrics_module
-from evently.problems import problem_response
-from evently.schema import problems
-from evently.throttling import shared_cache_answers
+from core.problems import problem_response
+from core.schema import problems
+from core.throttling import shared_cache_answers
 
 
 class HealthView(APIView):

@@ -13,11 +13,11 @@ from analytics.exports import bookings_csv_response
 from analytics.selectors import event_bookings
 from bookings.admin import booking_badge
 from bookings.models import Booking
-from evently import admin_tools
-from evently.admin_site import checkin_desk_url
-from evently.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
-from evently.exceptions import DomainError, NotFound
-from evently.validators import one_line
+from bookings.tickets.desk import checkin_desk_url
+from core import admin_tools
+from core.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
+from core.exceptions import DomainError, NotFound
+from core.validators import one_line
 from events import selectors, services
 from events.models import Event
 from notifications.selectors import event_message_deliveries
@@ -82,10 +82,10 @@ class _LatestRowsFormSet(forms.BaseInlineFormSet):
 
 
 class _RecordsInline(ReadOnlyRecordsMixin, admin.TabularInline):
-    """An event's related records as a read-only table (evently/records_inline.html), each row
+    """An event's related records as a read-only table (core/records_inline.html), each row
     naming the person rather than the record's ids, with a link to the full list."""
 
-    template = "admin/evently/records_inline.html"
+    template = "admin/core/records_inline.html"
     formset = _LatestRowsFormSet
     extra = 0
     can_delete = False

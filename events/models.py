@@ -6,7 +6,7 @@ from django.db.models import F, Q
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
-from evently.validators import OneLineCharField
+from core.validators import OneLineCharField
 
 MAX_CAPACITY = 1_000_000
 

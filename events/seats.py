@@ -14,9 +14,8 @@ from decimal import Decimal
 from django.db.models import F
 from django.db.models.functions import Round
 
-from core import metrics
-from evently import locks
-from evently.lookups import get_or_not_found
+from core import locks, metrics
+from core.lookups import get_or_not_found
 from events.models import Event
 
 ZERO = Decimal("0.00")

@@ -6,7 +6,7 @@ from django_filters.constants import EMPTY_VALUES
 from rest_framework.exceptions import ValidationError
 
 from bookings.models import Booking, TicketCheckIn
-from evently.lookups import get_or_not_found
+from core.lookups import get_or_not_found
 from events.filters import EventFilter, as_utc
 from events.models import Event
 from events.summary import count_scheduled

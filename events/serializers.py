@@ -3,7 +3,7 @@ import re
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from evently.serializers import OneLineCharField, StrictInputSerializer
+from core.serializers import OneLineCharField, StrictInputSerializer
 from events.models import MAX_CAPACITY, Event
 
 

@@ -12,7 +12,7 @@ from analytics import day_totals
 from bookings.models import Booking
 from bookings.services import booking_cancel_all
 from bookings.tickets.selectors import tickets_let_in
-from evently.exceptions import CapacityBelowTaken, EventCancelled, EventClosed, Invalid
+from core.exceptions import CapacityBelowTaken, EventCancelled, EventClosed, Invalid
 from events.models import Event
 from events.seats import lock_event
 from events.summary import scheduled_event_added, scheduled_event_moved, scheduled_event_removed
@@ -186,7 +186,7 @@ def _cancel_locked(event: Event) -> int:
     entries = waitlist_cancel_all(event=event)
     event.status = Event.Status.CANCELLED
     event.save(update_fields=["status", "updated_at"])
-    # The day totals last, as evently/locks.py orders every transaction's locks.
+    # The day totals last, as core/locks.py orders every transaction's locks.
     if bookings:
         day_totals.record_cancellations(bookings, at=bookings[0].cancelled_at)
     scheduled_event_removed(event.event_time)

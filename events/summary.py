@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Func, IntegerField, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 
-from evently import locks
+from core import locks
 from events.models import Event, ScheduledDay
 
 ONE_DAY = timedelta(days=1)

@@ -3,10 +3,10 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
-from evently.db_router import replica_reads
-from evently.pagination import LimitOffsetPagination
-from evently.permissions import IsAdmin, PublicOrActiveAccount
-from evently.schema import problems
+from accounts.permissions import IsAdmin, PublicOrActiveAccount
+from core.db_router import replica_reads
+from core.pagination import LimitOffsetPagination
+from core.schema import problems
 from events import selectors, services
 from events.filters import EventFilter
 from events.models import Event

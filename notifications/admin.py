@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from evently import admin_tools
-from evently.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin
+from core import admin_tools
+from core.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin
 from notifications.models import Notification
 
 
@@ -21,7 +21,7 @@ class NotificationAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin
     list_select_related = ("user",)
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
-    change_form_template = "admin/evently/record_change_form.html"
+    change_form_template = "admin/core/record_change_form.html"
     fields = (
         "id",
         "user",

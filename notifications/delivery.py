@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from evently import locks
+from core import locks
 from notifications.models import Notification
 
 logger = logging.getLogger(__name__)

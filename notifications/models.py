@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from evently.validators import OneLineCharField
+from core.validators import OneLineCharField
 
 
 class Notification(models.Model):

@@ -3,7 +3,7 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from accounts.models import User
-from evently.lookups import get_or_not_found
+from core.lookups import get_or_not_found
 from events.models import Event
 from notifications.delivery import deliver_after_commit
 from notifications.models import Notification

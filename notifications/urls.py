@@ -1,4 +1,4 @@
-from evently.routing import Router
+from core.routing import Router
 from notifications import views
 
 router = Router()

@@ -4,7 +4,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from evently.schema import problems
+from core.schema import problems
 from notifications import selectors, services
 from notifications.filters import NotificationFilter
 from notifications.models import Notification

@@ -331,7 +331,7 @@ def test_a_scanner_reaches_only_the_events_the_desk_offers(door, client, admin_u
 
 
 def test_the_desk_shows_the_window_and_refuses_scans_outside_it(client, admin_user, door, night):
-    from evently.admin_tools import when
+    from core.admin_tools import when
 
     client.force_login(admin_user)  # staff open a desk of any day
     later = EventFactory(name="Winter Gala", event_time=timezone.now() + timedelta(days=7))

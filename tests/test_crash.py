@@ -14,7 +14,7 @@ import pytest
 
 from accounts.tokens import tokens_for
 from bookings.models import Booking
-from evently.models import IdempotencyKey
+from core.models import IdempotencyKey
 from tests.factories import EventFactory, UserFactory
 from tests.invariants import assert_books_balance
 from tests.server import e2e_database_url, gunicorn

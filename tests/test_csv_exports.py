@@ -6,7 +6,7 @@ import io
 import pytest
 
 from bookings.services import booking_create
-from evently.csv import csv_lines, safe_cell
+from core.csv import csv_lines, safe_cell
 from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

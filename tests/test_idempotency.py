@@ -8,7 +8,7 @@ from django.utils import timezone
 from bookings import services as booking_services
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
-from evently.models import IdempotencyKey
+from core.models import IdempotencyKey
 from tests.concurrency import run_concurrently, with_slow_lock
 from tests.conftest import client_for
 from tests.factories import EventFactory, UserFactory

@@ -1,11 +1,11 @@
-"""One lock order for every write, stated in evently/locks.py and enforced where locks are taken."""
+"""One lock order for every write, stated in core/locks.py and enforced where locks are taken."""
 
 import pytest
 from django.db import connection, transaction
 
 from bookings.models import Booking
-from evently import locks
-from evently.locks import LockOrderError
+from core import locks
+from core.locks import LockOrderError
 from events.seats import lock_event
 from tests.factories import EventFactory, UserFactory
 

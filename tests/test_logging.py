@@ -14,7 +14,7 @@ import time_machine
 from django.utils import timezone
 
 from bookings.services import booking_create
-from evently.logging import JsonFormatter, RequestIdFilter
+from core.logging import JsonFormatter, RequestIdFilter
 from tests.conftest import client_for
 from tests.factories import EventFactory
 

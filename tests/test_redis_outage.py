@@ -13,8 +13,8 @@ import redis
 from django.conf import settings as django_settings
 from django.core.cache import caches
 
-from evently import throttling
-from evently.models import ThrottleCounter
+from core import throttling
+from core.models import ThrottleCounter
 from tests.conftest import client_for
 from tests.factories import PASSWORD, EventFactory, UserFactory
 
@@ -62,7 +62,7 @@ def login_rate(settings):
 
 def redis_warnings(caplog) -> list[logging.LogRecord]:
     return [
-        r for r in caplog.records if r.name == "evently.throttling" and r.levelno == logging.WARNING
+        r for r in caplog.records if r.name == "core.throttling" and r.levelno == logging.WARNING
     ]
 
 
@@ -82,7 +82,7 @@ def test_with_redis_on_a_closed_port_every_route_answers_and_health_is_degraded(
     use_redis(settings, f"redis://127.0.0.1:{free_port()}/3")
     user = UserFactory(email="ann@example.com")
     event = EventFactory(total_capacity=50)
-    caplog.set_level(logging.WARNING, logger="evently.throttling")
+    caplog.set_level(logging.WARNING, logger="core.throttling")
 
     for _ in range(3):
         assert every_kind_of_route(client_for(user), anon_api, event) == {
@@ -113,7 +113,7 @@ def test_the_warning_comes_again_after_a_minute_with_the_count_it_held_back(
     settings, caplog, anon_api, monkeypatch
 ):
     use_redis(settings, f"redis://127.0.0.1:{free_port()}/3")
-    caplog.set_level(logging.WARNING, logger="evently.throttling")
+    caplog.set_level(logging.WARNING, logger="core.throttling")
     for _ in range(4):
         assert anon_api.get("/api/events").status_code == 200
     assert len(redis_warnings(caplog)) == 1
@@ -157,7 +157,7 @@ def test_redis_stopped_part_way_through_a_run(settings, caplog, anon_api, own_re
     user = UserFactory(email="ann@example.com")
     event = EventFactory(total_capacity=50)
     api = client_for(user)
-    caplog.set_level(logging.WARNING, logger="evently.throttling")
+    caplog.set_level(logging.WARNING, logger="core.throttling")
     answered = {"GET /api/events": 200, "GET /api/auth/me": 200, "POST /api/bookings": 201}
 
     assert every_kind_of_route(api, anon_api, event) == answered

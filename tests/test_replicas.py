@@ -19,7 +19,7 @@ from psycopg import sql
 from accounts.models import User
 from accounts.tokens import tokens_for
 from bookings.models import Booking
-from evently.db_router import ReplicaRouter, current_replica, read_from_replica
+from core.db_router import ReplicaRouter, current_replica, read_from_replica
 from events.models import Event
 from tests.factories import PASSWORD, AdminFactory, EventFactory
 from tests.invariants import assert_books_balance
@@ -171,7 +171,7 @@ def test_replica_urls_become_read_only_aliases_that_mirror_the_primary_in_tests(
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout)
     assert loaded["replicas"] == ["replica1", "replica2"]
-    assert loaded["routers"] == ["evently.db_router.ReplicaRouter"]
+    assert loaded["routers"] == ["core.db_router.ReplicaRouter"]
     replica = loaded["databases"]["replica1"]
     assert (replica["HOST"], replica["NAME"]) == ("replica-a", "evently")
     assert loaded["databases"]["replica2"]["HOST"] == "b"

@@ -29,7 +29,7 @@ from accounts.tokens import tokens_for
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
 from bookings.tickets.codes import TicketRef, ticket_code, ticket_id
-from evently.logging import JsonFormatter
+from core.logging import JsonFormatter
 from events.models import Event
 from notifications.models import Notification
 from tests.conftest import client_for

@@ -9,7 +9,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import RequestFactory
 
-from evently.throttling import LoginRateThrottle
+from core.throttling import LoginRateThrottle
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
@@ -129,7 +129,7 @@ def test_the_increment_script_is_loaded_again_when_redis_has_forgotten_it(login_
 def test_concurrent_requests_without_redis_are_each_counted(login_rate, settings):
     # No Redis: the database cache, as settings configure it, and the counters go to their
     # own table, where the upsert on one row serialises the 40 attempts.
-    from evently.models import ThrottleCounter
+    from core.models import ThrottleCounter
 
     settings.CACHES = {
         "default": {

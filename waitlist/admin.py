@@ -1,9 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 
-from evently import admin_tools
-from evently.admin_tools import ConsoleListMixin, run_each
-from evently.exceptions import DomainError
+from core import admin_tools
+from core.admin_tools import ConsoleListMixin, run_each
+from core.exceptions import DomainError
 from waitlist import services
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 from waitlist.selectors import with_position
@@ -107,7 +107,7 @@ class WaitlistEntryAdmin(ConsoleListMixin, admin.ModelAdmin):
         "booking",
     )
     fields = ("priority", *readonly_fields)
-    change_form_template = "admin/evently/record_change_form.html"
+    change_form_template = "admin/core/record_change_form.html"
 
     def get_queryset(self, request):
         return with_position(super().get_queryset(request).select_related("event", "user"))

@@ -3,7 +3,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from evently.lookups import get_or_not_found
+from core.lookups import get_or_not_found
 from waitlist.models import WaitlistEntry
 
 Status = WaitlistEntry.Status

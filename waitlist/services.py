@@ -8,15 +8,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from core import metrics
-from evently import locks
-from evently.exceptions import (
+from core import locks, metrics
+from core.exceptions import (
     AlreadyCancelled,
     AlreadyWaitlisted,
     NotOffered,
     WaitlistEntryClosed,
 )
-from evently.lookups import get_or_not_found
+from core.lookups import get_or_not_found
 from events.models import Event
 from events.seats import lock_event, move_seats
 from notifications.models import Notification

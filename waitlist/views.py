@@ -5,8 +5,8 @@ from rest_framework.response import Response
 
 from bookings import services as booking_services
 from bookings.serializers import BookingSerializer
-from evently.idempotency import idempotent
-from evently.schema import IDEMPOTENCY_KEY, problems
+from core.idempotency import idempotent
+from core.schema import IDEMPOTENCY_KEY, problems
 from waitlist import selectors, services
 from waitlist.models import WaitlistEntry
 from waitlist.serializers import WaitlistEntrySerializer

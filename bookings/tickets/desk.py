@@ -22,15 +22,15 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import NoReverseMatch, path, reverse
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.utils.encoders import JSONEncoder
 
 from bookings.tickets import selectors, services
 from bookings.tickets.codes import ref_from_code, ref_from_ticket_id
-from evently.admin_tools import when
-from evently.exceptions import DomainError
-from evently.problems import problem, problem_response
+from core.admin_tools import when
+from core.exceptions import DomainError
+from core.problems import problem, problem_response
 from events.models import Event
 
 RECENT = 8
@@ -207,6 +207,14 @@ def desk_search(request, event):
         )
     tickets = selectors.desk_search(event_id=event.pk, query=query)
     return _json({"results": [_search_row(t) for t in tickets]})
+
+
+def checkin_desk_url(event_id) -> str | None:
+    """The check-in desk of an event, or None while the console has no desk."""
+    try:
+        return reverse("admin-checkin-desk", args=[event_id])
+    except NoReverseMatch:
+        return None
 
 
 def urls():

@@ -14,8 +14,8 @@ from accounts.models import User
 from bookings.models import Booking, TicketAttendee, TicketCheckIn
 from bookings.selectors import visible_bookings
 from bookings.tickets.codes import TicketRef, ref_from_ticket_id, ticket_code, ticket_id
-from evently.exceptions import NotFound
-from evently.lookups import get_or_not_found
+from core.exceptions import NotFound
+from core.lookups import get_or_not_found
 from events.models import Event
 
 VALID, CHECKED_IN, VOID = "valid", "checked_in", "void"

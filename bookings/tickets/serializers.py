@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from bookings.tickets.selectors import TICKET_STATUSES
-from evently.serializers import OneLineCharField, StrictInputSerializer
+from core.serializers import OneLineCharField, StrictInputSerializer
 
 
 class TicketSerializer(serializers.Serializer):

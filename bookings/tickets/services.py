@@ -16,9 +16,8 @@ from accounts.models import User
 from bookings.models import Booking, TicketAttendee, TicketCheckIn
 from bookings.tickets.codes import TicketRef
 from bookings.tickets.selectors import Ticket, checkin_window, ticket_get, with_ticket_state
-from core import metrics
-from evently import locks
-from evently.exceptions import (
+from core import locks, metrics
+from core.exceptions import (
     AlreadyCheckedIn,
     CheckInClosed,
     EventStarted,

@@ -7,6 +7,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsDoorStaff
 from bookings.tickets import selectors, services
 from bookings.tickets.codes import ref_from_code
 from bookings.tickets.qr import qr_svg
@@ -17,8 +18,7 @@ from bookings.tickets.serializers import (
     TicketSerializer,
     TicketUpdateInputSerializer,
 )
-from evently.permissions import IsDoorStaff
-from evently.schema import problems
+from core.schema import problems
 
 TICKET_ID = OpenApiParameter(
     "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The ticket's `id`."

@@ -3,7 +3,7 @@
 from django import template
 from django.conf import settings
 
-from evently import admin_tools
+from core import admin_tools
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from evently.models import ThrottleCounter
+from core.models import ThrottleCounter
 from tests.factories import PASSWORD, AdminFactory, UserFactory
 from tests.problems import assert_problem
 

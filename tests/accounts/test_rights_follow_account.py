@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.services import user_set_access
 from bookings.models import Booking
 from bookings.services import booking_create
-from evently.models import IdempotencyKey
+from core.models import IdempotencyKey
 from tests.factories import PASSWORD, AdminFactory, EventFactory, UserFactory
 from tests.problems import assert_problem
 

@@ -46,8 +46,8 @@ def test_without_redis_each_request_is_one_upsert_on_the_counters_table(
     }
     from django.test import RequestFactory
 
-    from evently.models import ThrottleCounter
-    from evently.throttling import LoginRateThrottle
+    from core.models import ThrottleCounter
+    from core.throttling import LoginRateThrottle
 
     request = RequestFactory().post("/api/auth/login", REMOTE_ADDR="10.4.4.4")
     with django_assert_num_queries(1):
@@ -66,7 +66,7 @@ def test_ended_windows_are_pruned_by_the_command(settings):
     from django.core.management import call_command
     from django.utils import timezone
 
-    from evently.models import ThrottleCounter
+    from core.models import ThrottleCounter
 
     now = timezone.now()
     ThrottleCounter.objects.create(key="old", count=5, expires_at=now - timedelta(seconds=1))

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
-from evently.exceptions import (
+from core.exceptions import (
     AlreadyCancelled,
     AlreadyWaitlisted,
     EventClosed,

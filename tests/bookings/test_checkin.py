@@ -13,7 +13,7 @@ from bookings.services import booking_cancel, booking_create
 from bookings.tickets.codes import TicketRef, ref_from_code, ticket_code
 from bookings.tickets.selectors import door_counts
 from bookings.tickets.services import ticket_check_in
-from evently.exceptions import (
+from core.exceptions import (
     AlreadyCheckedIn,
     CheckedIn,
     CheckInClosed,

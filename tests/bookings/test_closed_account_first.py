@@ -8,8 +8,8 @@ import pytest
 from accounts.models import User
 from bookings.models import Booking
 from bookings.services import booking_create
-from evently.exceptions import AccountClosed
-from evently.models import IdempotencyKey
+from core.exceptions import AccountClosed
+from core.models import IdempotencyKey
 from tests.conftest import client_for
 from tests.factories import EventFactory
 from tests.problems import assert_problem

@@ -15,7 +15,7 @@ from analytics.models import SalesDay
 from bookings import services, statements
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_confirm, booking_create, lock_buyer
-from evently.exceptions import NotFound
+from core.exceptions import NotFound
 from events.models import Event
 from events.seats import lock_event
 from notifications.models import Notification

@@ -22,7 +22,7 @@ import pytest
 from django.core.management import call_command
 
 from bookings.models import Booking
-from evently.admin_site import checkin_desk_url
+from bookings.tickets.desk import checkin_desk_url
 from events.models import Event
 from events.selectors import event_cancel_impact, event_ticket_holders
 from notifications.models import Notification

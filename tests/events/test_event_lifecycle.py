@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
-from evently.exceptions import CapacityBelowTaken
+from core.exceptions import CapacityBelowTaken
 from events.models import Event
 from events.services import event_delete, event_update
 from notifications.models import Notification

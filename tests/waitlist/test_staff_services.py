@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from bookings.services import booking_cancel, booking_create
-from evently.exceptions import NotOffered, WaitlistEntryClosed
+from core.exceptions import NotOffered, WaitlistEntryClosed
 from events.services import event_cancel
 from tests.factories import EventFactory, UserFactory
 from tests.invariants import assert_books_balance

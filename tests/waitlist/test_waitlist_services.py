@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
-from evently.exceptions import (
+from core.exceptions import (
     AlreadyCancelled,
     EventClosed,
     NotFound,

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.services import user_create
-from evently.exceptions import EmailTaken, Invalid
+from core.exceptions import EmailTaken, Invalid
 
 ENV = {"email": "SCANNER_EMAIL", "name": "SCANNER_NAME", "password": "SCANNER_PASSWORD"}
 

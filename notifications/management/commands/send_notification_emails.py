@@ -1,6 +1,6 @@
 from django.core.management.base import CommandError
 
-from evently.management.loop import LoopCommand
+from core.management.loop import LoopCommand
 from notifications.delivery import deliver
 
 

@@ -1,4 +1,4 @@
-from evently.management.loop import LoopCommand
+from core.management.loop import LoopCommand
 from waitlist.services import waitlist_expire_due
 
 

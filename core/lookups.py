@@ -4,7 +4,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 
-from evently.exceptions import NotFound
+from core.exceptions import NotFound
 
 M = TypeVar("M", bound=Model)
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from evently.idempotency import idempotency_keys_prune
+from core.idempotency import idempotency_keys_prune
 
 
 class Command(BaseCommand):

@@ -27,14 +27,14 @@ from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.exceptions import APIException, ValidationError
 
-from evently import locks
-from evently.exceptions import (
+from core import locks
+from core.exceptions import (
     AccountClosed,
     DomainError,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
 )
-from evently.models import IdempotencyKey
+from core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 RETENTION = timedelta(hours=24)

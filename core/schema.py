@@ -56,7 +56,7 @@ def problems(*statuses: int) -> dict:
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    # As `evently.idempotency` checks it: printable ASCII. HTTP drops a header value's leading
+    # As `core.idempotency` checks it: printable ASCII. HTTP drops a header value's leading
     # and trailing spaces, so the first and last characters are not spaces.
     {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
     OpenApiParameter.HEADER,

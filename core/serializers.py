@@ -7,8 +7,8 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from evently.validators import SPACE as _SPACE
-from evently.validators import one_line, one_line_not_blank
+from core.validators import SPACE as _SPACE
+from core.validators import one_line, one_line_not_blank
 
 # The JSON values each kind of field takes; the first matching class wins (EmailField is a
 # CharField). Date and time fields already refuse anything but a string.
@@ -77,7 +77,7 @@ class StrictInputSerializer(serializers.Serializer):
 
 
 class OneLineCharField(serializers.CharField):
-    """A name, venue or title: refuses control characters (evently.validators.one_line) with
+    """A name, venue or title: refuses control characters (core.validators.one_line) with
     a 400 naming the field, and says so in the schema's pattern."""
 
     def __init__(self, **kwargs):

@@ -1,6 +1,6 @@
 """Domain errors raised by services.
 
-A service refuses an illegal move by raising one of these; `evently.problems` turns it into an
+A service refuses an illegal move by raising one of these; `core.problems` turns it into an
 RFC 9457 problem response in one place, so views never map errors themselves.
 """
 

@@ -1,6 +1,6 @@
 """Structured logs: one JSON object per line, each carrying the id of the request it belongs to.
 
-`RequestLogMiddleware` (evently.middleware) sets `request_id_var` for the duration of a
+`RequestLogMiddleware` (core.middleware) sets `request_id_var` for the duration of a
 request; `RequestIdFilter`, installed on the console handler by settings.LOGGING, copies it
 onto every record, so a booking's "booking confirmed" line and the request's own access line
 share one `request_id`. `JsonFormatter` writes the standard fields plus every `extra=`

@@ -20,6 +20,9 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        # The table and constraint keep the names they had in evently/ (see migration
+        # core.0001_initial), so old and new code share them during a deploy.
+        db_table = "evently_idempotencykey"
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "key"], name="evently_idempotencykey_unique_per_user"
@@ -33,13 +36,16 @@ class IdempotencyKey(models.Model):
 class ThrottleCounter(models.Model):
     """A client's requests in one fixed window of a throttle rate, when there is no Redis.
 
-    Counted by one upsert a request (evently.throttling); windows that have ended are deleted
+    Counted by one upsert a request (core.throttling); windows that have ended are deleted
     by `manage.py prune_throttle_counters`, never on the request path.
     """
 
     key = models.CharField(max_length=250, primary_key=True)
     count = models.PositiveIntegerField()
     expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "evently_throttlecounter"
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"

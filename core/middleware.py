@@ -10,8 +10,8 @@ from django.utils.functional import SimpleLazyObject, empty
 from django.utils.module_loading import import_string
 from rest_framework.throttling import BaseThrottle
 
-from evently.logging import request_id_var
-from evently.problems import database_problem, json_problem, problem_response
+from core.logging import request_id_var
+from core.problems import database_problem, json_problem, problem_response
 
 request_logger = logging.getLogger("evently.request")
 logger = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class ContentSecurityPolicyMiddleware:
 class DatabaseUnavailableMiddleware:
     """Answer 503 problem+json, not a bare 500, when the database is unreachable.
 
-    DRF views get this from evently.problems.exception_handler; this covers the rest (the
+    DRF views get this from core.problems.exception_handler; this covers the rest (the
     Django admin). A lock timeout is an OperationalError too: it answers 409 `busy`, as in
     the API.
     """

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from evently.throttling import throttle_counters_prune
+from core.throttling import throttle_counters_prune
 
 
 class Command(BaseCommand):

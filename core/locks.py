@@ -65,7 +65,7 @@ def acquire(kind: int) -> None:
     if kind < highest:
         raise LockOrderError(
             f"the {NAMES[kind]} lock is taken after the {NAMES[highest]} lock; "
-            f"the order is {' > '.join(NAMES)} (evently/locks.py)"
+            f"the order is {' > '.join(NAMES)} (core/locks.py)"
         )
     # Keeping the block itself, not its id, so a later block cannot be mistaken for it.
     connection._evently_locks = (transaction, kind)

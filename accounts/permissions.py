@@ -13,7 +13,7 @@ along with the event (`bookings.services`), so it needs no lookup of its own.
 from rest_framework.permissions import BasePermission
 
 from accounts.models import User
-from evently.exceptions import AccountClosed
+from core.exceptions import AccountClosed
 
 
 def _account_is_live(request) -> bool:
@@ -47,7 +47,7 @@ class IsActiveAccount(BasePermission):
 class PublicOrActiveAccount(BasePermission):
     """Open to anyone; a caller who sends a token must hold a live account."""
 
-    anonymous_allowed = True  # the schema documents the token as optional (evently.schema)
+    anonymous_allowed = True  # the schema documents the token as optional (core.schema)
 
     def has_permission(self, request, view) -> bool:
         return not _signed_in(request) or _account_is_live(request)

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core import metrics
-from evently.exceptions import DomainError, Invalid, LockTimeout
+from core.exceptions import DomainError, Invalid, LockTimeout
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def database_problem(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str
 
     A lock wait past `lock_timeout` is a 409 `busy` the client may retry; any other operational
     error means the database is unreachable: 503. Shared by DRF's handler and, for the rest of
-    the site, evently.middleware.DatabaseUnavailableMiddleware.
+    the site, core.middleware.DatabaseUnavailableMiddleware.
     """
     if not isinstance(exc, OperationalError | InterfaceError):
         return None

@@ -13,7 +13,7 @@ from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.timezone import get_current_timezone_name, localtime
 
-from evently.exceptions import DomainError
+from core.exceptions import DomainError
 
 
 def run_each(
@@ -166,7 +166,7 @@ class ZonedSplitDateTime(AdminSplitDateTime):
     """Django's date and time inputs with the time zone they are read in named beside them
     (`TIME_ZONE`), so nobody types a local time into a UTC field unawares."""
 
-    template_name = "admin/evently/widgets/split_datetime.html"
+    template_name = "admin/core/widgets/split_datetime.html"
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)

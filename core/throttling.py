@@ -35,7 +35,7 @@ from rest_framework import throttling
 from rest_framework.settings import api_settings
 
 from core import metrics
-from evently.models import ThrottleCounter
+from core.models import ThrottleCounter
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ class ClaimsJWTAuthentication(JWTAuthentication):
 
     The access token carries the user's id and role (see accounts.tokens), so a request needs
     no database lookup to know who is calling. What the caller may do is read from the account
-    as it is now, by the permissions (evently/permissions.py), not from the role claim. Tokens
+    as it is now, by the permissions (accounts/permissions.py), not from the role claim. Tokens
     without a role claim fall back to a lookup.
     """
 
@@ -48,4 +48,4 @@ class ClaimsJWTAuthentication(JWTAuthentication):
 class ClaimsJWTScheme(SimpleJWTScheme):
     """Documents ClaimsJWTAuthentication in the OpenAPI schema as the bearer JWT it is."""
 
-    target_class = "evently.authentication.ClaimsJWTAuthentication"
+    target_class = "accounts.authentication.ClaimsJWTAuthentication"
