@@ -1,4 +1,6 @@
-"""Every module dependency points one way: no import cycle between the project's modules.
+"""Every module dependency points one way: no import cycle between the project's modules,
+and the house stands in its floors: the root (`evently/`) on top, which nothing imports; the
+foundation (`core/`) beneath every app, importing none of them.
 
 Read from the source with `ast`, function-level imports included, so a cycle cannot hide in
 an import placed inside a function to dodge it.
@@ -8,16 +10,12 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = (
-    "evently",
-    "core",
-    "accounts",
-    "events",
-    "bookings",
-    "waitlist",
-    "notifications",
-    "analytics",
-)
+# The composition root: settings, root urls, wsgi/asgi, the admin site, the demo.
+ROOT_PACKAGE = "evently"
+# What every app may use; it imports no app and not the root.
+FOUNDATION = "core"
+DOMAIN_APPS = ("accounts", "events", "bookings", "waitlist", "notifications", "analytics")
+PACKAGES = (ROOT_PACKAGE, FOUNDATION, *DOMAIN_APPS, "bench")
 
 
 def _module_name(path: Path) -> str:
@@ -129,6 +127,69 @@ def test_the_counters_kept_by_every_write_sit_below_the_services():
         above = {
             m
             for m in graph[module]
-            if m.rsplit(".", 1)[-1] not in allowed and not m.startswith("core.")
+            if m.rsplit(".", 1)[-1] not in allowed and not m.startswith(FOUNDATION + ".")
         }
         assert above == set(), (module, above)
+
+
+def _package(module: str) -> str:
+    return module.split(".", 1)[0]
+
+
+def foundation_reaching_up(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """(module, import) pairs where the foundation imports an app, the root or bench."""
+    return {
+        (module, imported)
+        for module, imports in graph.items()
+        if _package(module) == FOUNDATION
+        for imported in imports
+        if _package(imported) != FOUNDATION
+    }
+
+
+def root_importers(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """(module, import) pairs where a module outside the root imports it.
+
+    The entry points need no exception: manage.py, gunicorn and the tests name
+    `evently.settings` and `evently.wsgi` as strings, and wsgi/asgi are the root's own.
+    """
+    return {
+        (module, imported)
+        for module, imports in graph.items()
+        if _package(module) != ROOT_PACKAGE
+        for imported in imports
+        if _package(imported) == ROOT_PACKAGE
+    }
+
+
+def test_every_top_level_package_is_scanned():
+    # A new app or package must take its place in the house, or the rules below miss it.
+    on_disk = {path.parent.name for path in ROOT.glob("*/__init__.py")} - {"tests"}
+    assert on_disk == set(PACKAGES)
+
+
+def test_the_foundation_imports_no_app_and_not_the_root():
+    assert foundation_reaching_up(dependency_graph()) == set()
+
+
+def test_nothing_below_the_root_imports_it():
+    # Settings are read through django.conf.settings, never by importing evently.settings.
+    assert root_importers(dependency_graph()) == set()
+
+
+def test_the_house_rules_catch_a_function_level_import(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("def f():\n    from evently.admin_site import SECTIONS\n")
+    modules = {"core.schema": source, "evently.admin_site": source, "events.admin": source}
+    imports = imports_of(source, modules)
+    assert imports == {"evently.admin_site"}
+    graph = {"core.schema": imports, "events.admin": imports, "evently.urls": imports}
+    assert foundation_reaching_up(graph) == {("core.schema", "evently.admin_site")}
+    assert root_importers(graph) == {
+        ("core.schema", "evently.admin_site"),
+        ("events.admin", "evently.admin_site"),
+    }
+    assert foundation_reaching_up({"core.locks": {"core.exceptions"}}) == set()
+    assert foundation_reaching_up({"core.permissions": {"accounts.models"}}) == {
+        ("core.permissions", "accounts.models")
+    }
