@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from analytics import day_totals
-from bookings import statements
+from bookings import signals, statements
 from bookings.models import MAX_TICKETS_PER_PERSON, Booking, TicketCheckIn
 from bookings.selectors import visible_bookings
 from core import locks, metrics
@@ -112,6 +112,7 @@ def _record_booking(*, event: Event, user: User, quantity: int) -> Booking:
     amount = event.price * quantity
     booking = Booking.objects.create(event=event, user=user, quantity=quantity, total_amount=amount)
     notify(user_ids=[user.pk], event=event, **_confirmation(event, quantity, amount, booking.pk))
+    signals.booking_confirmed.send(sender=Booking, booking=booking)
     return booking
 
 
@@ -181,6 +182,7 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
     if not written:
         return None
     booking._state.adding = False
+    signals.booking_confirmed.send(sender=Booking, booking=booking)
     deliver_after_commit([notification_id])
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return BookingOutcome(booking=booking)
@@ -270,6 +272,7 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
             title=f"Booking cancelled: {event.name}",
             message=f"Your {booking.quantity} ticket(s) for {event.name} were cancelled.",
         )
+        signals.bookings_cancelled.send(sender=Booking, bookings=[booking])
         waitlist_serve(event=event)
         # Last: the day totals are the last locks a transaction takes (core/locks.py).
         day_totals.record_cancellations([booking], at=booking.cancelled_at)
@@ -296,6 +299,9 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
             now,
             now,
         )
+        booking.event = event
+    if bookings:
+        signals.bookings_cancelled.send(sender=Booking, bookings=bookings)
     if tickets:
         move_seats(
             event, available=tickets, booked=-tickets, revenue=-amount, bookings=-len(bookings)

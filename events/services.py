@@ -13,6 +13,7 @@ from bookings.models import Booking
 from bookings.services import booking_cancel_all
 from bookings.tickets.selectors import tickets_let_in
 from core.exceptions import CapacityBelowTaken, EventCancelled, EventClosed, Invalid
+from events import signals
 from events.models import Event
 from events.seats import lock_event
 from events.summary import scheduled_event_added, scheduled_event_moved, scheduled_event_removed
@@ -54,6 +55,7 @@ def event_create(
             created_by=created_by,
         )
         scheduled_event_added(event.event_time)
+        signals.event_created.send(sender=Event, event=event)
     return event
 
 
@@ -90,6 +92,8 @@ def event_update(*, event_id, actor: User, changes: dict[str, Any]) -> Event:
         event.available_seats = F("available_seats") + delta
         event.save()
         event.refresh_from_db()
+        if changes or delta:
+            signals.event_updated.send(sender=Event, event=event)
 
         if delta > 0:
             waitlist_serve(event=event)
@@ -186,6 +190,7 @@ def _cancel_locked(event: Event) -> int:
     entries = waitlist_cancel_all(event=event)
     event.status = Event.Status.CANCELLED
     event.save(update_fields=["status", "updated_at"])
+    signals.event_cancelled.send(sender=Event, event=event)
     # The day totals last, as core/locks.py orders every transaction's locks.
     if bookings:
         day_totals.record_cancellations(bookings, at=bookings[0].cancelled_at)

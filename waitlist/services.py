@@ -20,6 +20,7 @@ from events.models import Event
 from events.seats import lock_event, move_seats
 from notifications.models import Notification
 from notifications.services import notify
+from waitlist import signals
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 from waitlist.selectors import waitlist_entry_owned, with_position
 
@@ -92,6 +93,7 @@ def waitlist_serve(*, event: Event, now: datetime | None = None) -> list[Waitlis
     held = sum(entry.quantity for entry in offered)
     move_seats(event, available=-held, held=held)
     metrics.on_commit(metrics.OFFERS.labels("made"), len(offered))
+    signals.offers_made.send(sender=WaitlistEntry, event=event, entries=offered)
     for entry in offered:
         notify(
             user_ids=[entry.user_id],
@@ -114,6 +116,8 @@ def _release_offer(event: Event, entry: WaitlistEntry, status: str) -> None:
     move_seats(event, available=entry.quantity, held=-entry.quantity)
     outcome = "expired" if status == Status.EXPIRED else "declined"
     metrics.on_commit(metrics.OFFERS.labels(outcome))
+    if status == Status.EXPIRED:
+        signals.offer_expired.send(sender=WaitlistEntry, event=event, entry=entry)
 
 
 def expire_offer(event: Event, entry: WaitlistEntry) -> None:

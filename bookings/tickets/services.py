@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from bookings import signals
 from bookings.models import Booking, TicketAttendee, TicketCheckIn
 from bookings.tickets.codes import TicketRef
 from bookings.tickets.selectors import Ticket, checkin_window, ticket_get, with_ticket_state
@@ -79,6 +80,10 @@ def ticket_check_in(*, ref: TicketRef | None, event_id=None, actor: User) -> Tic
                 raise TicketVoid()
             _refuse_outside_window(event)
             check_in = _record_check_in(booking, ref.index, actor)
+            ticket = Ticket(
+                booking, ref.index, booking.ticket_attendee or "", check_in.checked_in_at
+            )
+            signals.ticket_checked_in.send(sender=Booking, ticket=ticket)
     except IntegrityError:
         first = TicketCheckIn.objects.filter(booking_id=ref.booking_id, index=ref.index).first()
         if first is None:
@@ -92,7 +97,7 @@ def ticket_check_in(*, ref: TicketRef | None, event_id=None, actor: User) -> Tic
         "ticket checked in",
         extra={"booking_id": str(booking.pk), "ticket": ref.index, "event_id": str(event.pk)},
     )
-    return Ticket(booking, ref.index, booking.ticket_attendee or "", check_in.checked_in_at)
+    return ticket
 
 
 def _refuse_outside_window(event: Event) -> None:

@@ -1,0 +1,15 @@
+"""What the bookings app tells whoever listens, sent inside the transaction of the change.
+
+A receiver runs in that transaction: what it writes commits or rolls back with the change, and
+an exception in it undoes the change. Apps above this one (webhooks) listen; this app never
+imports them.
+"""
+
+from django.dispatch import Signal
+
+# booking: the confirmed Booking, its event attached.
+booking_confirmed = Signal()
+# bookings: the cancelled Bookings (one, or every booking of a cancelled event), events attached.
+bookings_cancelled = Signal()
+# ticket: the bookings.tickets.selectors.Ticket just let in at the door.
+ticket_checked_in = Signal()
