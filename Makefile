@@ -12,7 +12,7 @@ PORT ?= 8080
 
 .DEFAULT_GOAL := help
 .PHONY: help run run-prod test walk lint format migrate demo schema clean screenshot bench \
-	bench-instructions metrics-screenshot
+	bench-instructions metrics-screenshot bench-webhooks
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve on http://localhost:$(PORT)"
@@ -25,6 +25,7 @@ help:
 	@echo "make bench   - flash-sale benchmark on PostgreSQL, writes docs/benchmarks.md"
 	@echo "make bench-instructions - instructions per booking under callgrind, into docs/benchmarks.md"
 	@echo "make metrics-screenshot - docs/metrics.png: Prometheus graphing a short flash sale"
+	@echo "make bench-webhooks - webhook messages a second from one worker to a local receiver"
 
 # Checked before the virtualenv is made, so a wrong interpreter stops here with the fix, not
 # half-way through pip.
@@ -107,3 +108,7 @@ metrics-screenshot: $(TEST_STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache
+
+# How many webhook messages a second one deliver_webhooks worker delivers to a local receiver.
+bench-webhooks: $(RUNTIME_STAMP)
+	$(BIN)/python bench/webhooks.py $(WEBHOOKS_BENCH_ARGS)

@@ -157,6 +157,27 @@ class Scenario:
     events: int = 1  # how many events of its own it books
     mix: bool = False  # the on-sale mix: one login per ten bookings
     keyed: bool = False  # every booking sent with an Idempotency-Key of its own
+    webhook: bool = False  # one webhook endpoint subscribed to booking.confirmed, active
+
+
+def webhook_endpoint_active(active: bool) -> None:
+    """Switch the bench's one webhook endpoint (booking.confirmed) on or off. No worker sends
+    its messages: the run measures what writing them costs the booking."""
+    from webhooks.models import WebhookEndpoint
+
+    WebhookEndpoint.objects.update(is_active=active)
+
+
+def add_webhook_endpoint() -> None:
+    from webhooks.models import WebhookEndpoint
+    from webhooks.services import new_secret
+
+    WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/evently",
+        events=["booking.confirmed"],
+        is_active=False,
+        secret=new_secret(),
+    )
 
 
 def bookings_made(event_ids: list[str]) -> int:
@@ -227,9 +248,13 @@ class FlashSale:
         app, cache = cpu.server_seconds(master), self.cache_seconds()
         machine, load, bench = cpu.machine_busy_seconds(), children_seconds(), self_seconds()
         started = time.monotonic()
-        with cpu.DatabaseBackends(DB_NAME, exclude) as database:
-            result = wrk(script, port, path, scenario.connections, seconds, threads, env)
-            time.sleep(DRAIN)
+        webhook_endpoint_active(scenario.webhook)
+        try:
+            with cpu.DatabaseBackends(DB_NAME, exclude) as database:
+                result = wrk(script, port, path, scenario.connections, seconds, threads, env)
+                time.sleep(DRAIN)
+        finally:
+            webhook_endpoint_active(False)
         elapsed = time.monotonic() - started
         seconds_of = {
             "app": cpu.server_seconds(master) - app,
@@ -306,6 +331,13 @@ def flash_plan(redis: bool) -> list[Scenario]:
         Scenario("evently-16", f"Evently, {hot}, 16 connections", EVENTLY, 16),
         # Beside metrics off in every round, so drift on the machine hits the pair alike.
         Scenario("metrics-16", f"Evently, metrics on, {hot}, 16 connections", EVENTLY_METRICS, 16),
+        Scenario(
+            "webhook-16",
+            f"Evently, {hot}, one webhook endpoint subscribed to booking.confirmed, 16 connections",
+            EVENTLY,
+            16,
+            webhook=True,
+        ),
         Scenario("framework-16", f"framework floor, {hot}, 16 connections", FRAMEWORK, 16),
         Scenario("plain-16", f"plain floor, {hot}, 16 connections", PLAIN, 16),
         Scenario("spread-16", "Evently, 100 events, 16 connections", EVENTLY, 16, events=100),
@@ -616,6 +648,8 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         "|---|---:|---:|",
         f"| bookings/s, one hot event / spread over 100 events "
         f"| {_ratio(ev16['rps'], flash['spread-16']['rps'])} | ≥ 0.9 |",
+        f"| bookings/s, one webhook endpoint subscribed / none "
+        f"| {_ratio(flash['webhook-16']['rps'], ev16['rps'])} | ≥ 0.95 |",
         "",
         "## Where the CPU goes, per booking (ms, 16 connections)",
         "",
@@ -776,11 +810,30 @@ def instructions_section(text: str) -> str:
     return text[start:] if end < 0 else text[start : end + 1]
 
 
+def webhook_comparison(flash: dict, problems: list[str]) -> int:
+    off, on = flash["evently-16"], flash["webhook-16"]
+    for label, r in [("no endpoint", off), ("one endpoint on booking.confirmed", on)]:
+        print(
+            f"{label}: {r['rps']:.0f} bookings/s, p50 {r['p50_ms']:.1f} ms, p99 "
+            f"{r['p99_ms']:.1f} ms, app {r['app_ms']:.2f} ms, db + cache "
+            f"{r['db_cache_ms']:.2f} ms a booking"
+        )
+    print(f"bookings/s with / without: {_ratio(on['rps'], off['rps'])} (target ≥ 0.95)")
+    if problems:
+        print("FAILED:\n" + "\n".join(problems), file=sys.stderr)
+    return 1 if problems else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=8, help="length of each wrk run")
     parser.add_argument("--users", type=int, default=4000)
     parser.add_argument("--skip-growth", action="store_true")
+    parser.add_argument(
+        "--webhook-only",
+        action="store_true",
+        help="only Evently with and without a subscribed webhook endpoint; prints, writes no docs",
+    )
     args = parser.parse_args()
 
     os.environ.update(environment(DB_NAME))
@@ -795,6 +848,9 @@ def main() -> int:
     django.setup()
     seed_users(args.users)
     plan = flash_plan(redis)
+    if args.webhook_only:
+        plan = [s for s in plan if s.key in {"evently-16", "webhook-16"}]
+    add_webhook_endpoint()
     # Every scenario books events of its own: at a few hundred bookings a second, three rounds
     # on one shared event would deal each user more than ten tickets of it.
     event_sets = {s.key: seed_events(s.events, s.key) for s in plan}
@@ -813,6 +869,8 @@ def main() -> int:
         )
         if problems:
             print("\n".join(problems), file=sys.stderr)
+        if args.webhook_only:
+            return webhook_comparison(flash, problems)
         growth_rows = [] if args.skip_growth or problems else growth(args.seconds)
     text = report(flash, plan, growth_rows, args, redis)
     print(text)

@@ -85,6 +85,15 @@ SECTIONS = (
         models=(("notifications.Notification", "Notifications and e-mail"),),
     ),
     Section(
+        "Integrations",
+        "integrations",
+        "Webhook endpoints that other systems receive signed messages on, and each delivery.",
+        models=(
+            ("webhooks.WebhookEndpoint", "Webhook endpoints"),
+            ("webhooks.WebhookDelivery", "Webhook deliveries"),
+        ),
+    ),
+    Section(
         "Analytics",
         "analytics",
         "Sales per day, how full the next events are, waitlist outcomes, top events.",

@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "waitlist",
     "notifications",
     "analytics",
+    # Above the domain apps: it listens to their signals and reports what they did.
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -413,6 +415,32 @@ NOTIFICATION_EMAIL_ON_COMMIT = env_bool("NOTIFICATION_EMAIL_ON_COMMIT", DEBUG)
 # recorded, /metrics is a 404). Under gunicorn, workers share their values through files in
 # PROMETHEUS_MULTIPROC_DIR, which gunicorn.conf.py sets up (core/metrics.py).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+# --- Webhooks -------------------------------------------------------------------------------
+# Development and tests only: lets endpoints use http and hosts that resolve to loopback,
+# private, link-local or other non-public addresses. Off, both are refused at registration and
+# at every send (webhooks.network), so staff cannot point Evently at the internal network.
+WEBHOOKS_ALLOW_INSECURE = env_bool("WEBHOOKS_ALLOW_INSECURE", False)
+# Seconds a receiver has to answer each request (the contract's 5).
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 5, minimum=1)
+
+
+def _retry_delays(raw: str) -> list[float]:
+    try:
+        delays = [float(item) for item in raw.split(",") if item.strip()]
+    except ValueError:
+        delays = []
+    if not delays or any(d < 0 for d in delays):
+        raise ImproperlyConfigured(
+            f"WEBHOOKS_RETRY_DELAYS must be seconds separated by commas, got {raw!r}"
+        )
+    return delays
+
+
+# The waits between a failed try and the next (each ± 20 % jitter): about 5 s, 5 min, 30 min,
+# 2 h, 5 h, 10 h and 10 h, then the delivery is failed. Shorter only to run the schedule fast.
+WEBHOOKS_RETRY_DELAYS = _retry_delays(
+    os.environ.get("WEBHOOKS_RETRY_DELAYS", "5,300,1800,7200,18000,36000,36000")
+)
 
 # --- Logging --------------------------------------------------------------------------------
 # One line per record on stderr: JSON for log collectors (the default in production), or plain

@@ -19,6 +19,8 @@ class Notification(models.Model):
         EVENT_UPDATED = "event_updated", "Event updated"
         EVENT_CANCELLED = "event_cancelled", "Event cancelled"
         EVENT_MESSAGE = "event_message", "Message to attendees"
+        # To staff: delivery switched a webhook endpoint off (webhooks.delivery).
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook endpoint disabled"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Indexed by notif_user_created_idx, which leads with it (one index entry less a write).

@@ -133,6 +133,7 @@ def test_index_groups_the_console_by_task(staff):
         "Door": ["Check-ins", "Check-in desk"],
         "People": ["Users and roles"],
         "Messages": ["Notifications and e-mail"],
+        "Integrations": ["Webhook endpoints", "Webhook deliveries"],
         "Analytics": ["Analytics dashboard"],
         "Security": ["Refresh tokens", "Revoked refresh tokens"],
     }

@@ -33,7 +33,7 @@ from tests.server import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("web", "worker", "mailer")
+APP_SERVICES = ("web", "worker", "mailer", "webhooks")
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_an_unknown_compose_key_fails_the_check(compose, path, key):
     assert errors, f"{key} at {path} passed the schema"
 
 
-def test_compose_runs_the_database_the_cache_the_api_behind_nginx_and_both_workers(compose):
+def test_compose_runs_the_database_the_cache_the_api_behind_nginx_and_the_workers(compose):
     assert set(compose["services"]) == {
         "db",
         "redis",
@@ -106,6 +106,7 @@ def test_compose_runs_the_database_the_cache_the_api_behind_nginx_and_both_worke
         "nginx",
         "worker",
         "mailer",
+        "webhooks",
         "prometheus",
     }
 
@@ -299,13 +300,22 @@ def test_nginx_fronts_web_with_the_template_the_proxy_test_runs(compose):
         assert compose["services"][name]["environment"]["NUM_PROXIES"] == "1", name
 
 
-def test_the_worker_and_the_mailer_run_the_loop_commands_with_valid_arguments(compose):
+def test_the_worker_mailer_and_webhook_sender_run_the_loop_commands_with_valid_arguments(
+    compose,
+):
     name, options = parse_management_command(compose["services"]["worker"]["command"])
     assert (name, options.loop, options.interval) == ("expire_waitlist_offers", True, 30.0)
     name, options = parse_management_command(compose["services"]["mailer"]["command"])
     assert (name, options.loop, options.interval) == ("send_notification_emails", True, 10.0)
+    name, options = parse_management_command(compose["services"]["webhooks"]["command"])
+    assert (name, options.loop, options.interval, options.batch) == (
+        "deliver_webhooks",
+        True,
+        1.0,
+        20,
+    )
     # They need the migrated schema: they wait for web, which migrates before it is healthy.
-    for service in ("worker", "mailer"):
+    for service in ("worker", "mailer", "webhooks"):
         depends_on = compose["services"][service]["depends_on"]
         assert depends_on["web"]["condition"] == "service_healthy"
 

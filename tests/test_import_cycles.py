@@ -15,7 +15,7 @@ ROOT_PACKAGE = "evently"
 # What every app may use; it imports no app and not the root.
 FOUNDATION = "core"
 DOMAIN_APPS = ("accounts", "events", "bookings", "waitlist", "notifications", "analytics")
-PACKAGES = (ROOT_PACKAGE, FOUNDATION, *DOMAIN_APPS, "bench")
+PACKAGES = (ROOT_PACKAGE, FOUNDATION, *DOMAIN_APPS, "webhooks", "bench")
 
 
 def _module_name(path: Path) -> str:
@@ -193,3 +193,17 @@ def test_the_house_rules_catch_a_function_level_import(tmp_path):
     assert foundation_reaching_up({"core.permissions": {"accounts.models"}}) == {
         ("core.permissions", "accounts.models")
     }
+
+
+def test_the_apps_webhooks_reports_on_never_import_it():
+    # webhooks sits above the domain apps: they send signals, it listens (docs/architecture.md).
+    graph = dependency_graph()
+    below = (FOUNDATION, *DOMAIN_APPS)
+    upward = {
+        (module, imported)
+        for module, imports in graph.items()
+        if module.split(".")[0] in below
+        for imported in imports
+        if imported.split(".")[0] == "webhooks"
+    }
+    assert upward == set()

@@ -62,6 +62,7 @@ def expiry_loop(log_path):
                 **os.environ,
                 "DATABASE_URL": e2e_database_url(),
                 "WAITLIST_OFFER_TTL_SECONDS": str(OFFER_TTL),
+                "PYTHONUNBUFFERED": "1",  # each round's line reaches the log at once
             },
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -76,6 +77,13 @@ def expiry_loop(log_path):
             wait_for(first_round_done, timeout=60)
             yield process
         finally:
+            # Stopped once it runs its loop: a loaded machine may take seconds to start it,
+            # and a SIGTERM before the loop's handler is set ends it as a signal would.
+            started = time.monotonic()
+            while "expire_waitlist_offers:" not in log_path.read_text():
+                if time.monotonic() - started > 60 or process.poll() is not None:
+                    break
+                time.sleep(0.1)
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(15)

@@ -36,6 +36,8 @@ from tests.conftest import client_for
 from tests.factories import PASSWORD, EventFactory, UserFactory
 from tests.problems import assert_problem
 from waitlist.models import WaitlistEntry
+from webhooks.models import WebhookDelivery, WebhookEndpoint
+from webhooks.services import endpoint_send_test, new_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +56,8 @@ class World:
     offer: WaitlistEntry  # an open offer, so `accept` can succeed
     notification: Notification
     refresh: str  # a refresh token of `user`
+    webhook: WebhookEndpoint
+    delivery: WebhookDelivery
 
     @property
     def ticket_id(self):
@@ -76,7 +80,12 @@ def world(user, other_user, admin_user) -> World:
     entry.refresh_from_db()
     assert entry.status == WaitlistEntry.Status.OFFERED
     notification = Notification.objects.filter(user=user).first()
-    return World(event, booking, entry, notification, tokens_for(user)["refresh"])
+    webhook = WebhookEndpoint.objects.create(
+        url="https://93.184.215.14/in", events=["*"], secret=new_secret()
+    )
+    delivery = endpoint_send_test(endpoint_id=webhook.pk, actor=admin_user)
+    refresh = tokens_for(user)["refresh"]
+    return World(event, booking, entry, notification, refresh, webhook, delivery)
 
 
 def event_body(**changes):
@@ -215,6 +224,39 @@ MATRIX = {
     "GET /api/admin/analytics/overview": (
         STAFF_ONLY,
         lambda w: ("/api/admin/analytics/overview", None),
+    ),
+    "GET /api/admin/webhooks": (STAFF_ONLY, lambda w: ("/api/admin/webhooks", None)),
+    "POST /api/admin/webhooks": (
+        (401, 403, 403, 201, 403),
+        lambda w: ("/api/admin/webhooks", {"url": "https://93.184.215.14/hook", "events": ["*"]}),
+    ),
+    "GET /api/admin/webhooks/{id}": (
+        STAFF_ONLY,
+        lambda w: (f"/api/admin/webhooks/{w.webhook.pk}", None),
+    ),
+    "PATCH /api/admin/webhooks/{id}": (
+        STAFF_ONLY,
+        lambda w: (f"/api/admin/webhooks/{w.webhook.pk}", {"description": "CRM"}),
+    ),
+    "DELETE /api/admin/webhooks/{id}": (
+        (401, 403, 403, 204, 403),
+        lambda w: (f"/api/admin/webhooks/{w.webhook.pk}", None),
+    ),
+    "POST /api/admin/webhooks/{id}/rotate-secret": (
+        STAFF_ONLY,
+        lambda w: (f"/api/admin/webhooks/{w.webhook.pk}/rotate-secret", None),
+    ),
+    "POST /api/admin/webhooks/{id}/test": (
+        (401, 403, 403, 202, 403),
+        lambda w: (f"/api/admin/webhooks/{w.webhook.pk}/test", None),
+    ),
+    "GET /api/admin/webhooks/{id}/deliveries": (
+        STAFF_ONLY,
+        lambda w: (f"/api/admin/webhooks/{w.webhook.pk}/deliveries", None),
+    ),
+    "POST /api/admin/webhook-deliveries/{id}/retry": (
+        (401, 403, 403, 202, 403),
+        lambda w: (f"/api/admin/webhook-deliveries/{w.delivery.pk}/retry", None),
     ),
 }
 

@@ -60,8 +60,9 @@ def ticket_check_in(*, ref: TicketRef | None, event_id=None, actor: User) -> Tic
     so the ticket still lets its holder in on the night), a ticket already let in (with the
     time it was).
 
-    Two statements when it succeeds: the locked read and the insert; nothing is read first to
-    see whether the ticket is in already, the insert finds out.
+    Two statements when it succeeds, the locked read and the insert (nothing is read first to
+    see whether the ticket is in already: the insert finds out), and whatever the
+    `ticket_checked_in` signal's receivers write (a webhook message: one more).
     """
     if ref is None:
         raise UnknownTicket()

@@ -180,8 +180,9 @@ def test_booking_runs_no_statement_for_its_tickets(user, django_assert_num_queri
     api = client_for(user)
     # As before tickets existed: the transaction's savepoint (the test runs in a transaction),
     # the buyer's lock, the event (the worker's first booking of it), the seats, the booking,
-    # its notification and the day's sales in one statement, and the release.
-    with django_assert_num_queries(5):
+    # its notification and the day's sales in one statement, the webhook message's one
+    # statement (webhooks.outbox), and the release.
+    with django_assert_num_queries(6):
         response = api.post(
             "/api/bookings", {"event_id": str(event.pk), "quantity": 4}, format="json"
         )
