@@ -21,6 +21,7 @@ from bookings.tickets.serializers import TicketSerializer
 from core.exceptions import AccountClosed
 from core.idempotency import idempotent
 from core.schema import IDEMPOTENCY_KEY, problems
+from waitingroom.admission import admission_required
 from waitlist.selectors import waitlist_entries_of
 from waitlist.serializers import WaitlistEntrySerializer
 
@@ -71,6 +72,7 @@ class BookingViewSet(viewsets.GenericViewSet):
         description="Book seats. When there are not enough free seats the caller joins the "
         "waitlist (202), unless `join_waitlist` is false (409 `sold_out`).",
     )
+    @admission_required  # before the key's replay: a replay is no way past the queue
     @idempotent
     def create(self, request):
         data = BookingCreateInputSerializer(data=request.data)

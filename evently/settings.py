@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "analytics",
     # Above the domain apps: it listens to their signals and reports what they did.
     "webhooks",
+    "waitingroom",
 ]
 
 MIDDLEWARE = [
@@ -358,6 +359,11 @@ CHECKIN_CLOSES_MINUTES = env_int("CHECKIN_CLOSES_MINUTES", 720)
 # --- Waitlist -------------------------------------------------------------------------------
 # How long a waitlist offer holds its seats before they pass to the next person.
 WAITLIST_OFFER_TTL_SECONDS = env_int("WAITLIST_OFFER_TTL_SECONDS", 1800, minimum=1)
+
+# --- On-sale waiting room -------------------------------------------------------------------
+# How long an admission from an event's queue lets its person book; unused, its slot goes to
+# the next in line.
+QUEUE_ADMISSION_TTL_SECONDS = env_int("QUEUE_ADMISSION_TTL_SECONDS", 600, minimum=1)
 
 # --- CORS and security ----------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")

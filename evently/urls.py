@@ -19,6 +19,7 @@ api = [
     path("", include("notifications.urls")),
     path("", include("analytics.urls")),
     path("", include("webhooks.urls")),
+    path("", include("waitingroom.urls")),
     # Last: any other /api path is a problem+json 404 in every mode. (With DEBUG on, Django
     # would answer its HTML page listing every route instead of calling handler404.)
     re_path(r"^.*$", views.api_not_found, name="api-not-found"),

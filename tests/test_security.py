@@ -217,6 +217,21 @@ MATRIX = {
             {"title": "Doors open at 19:30", "message": "Use the side entrance."},
         ),
     ),
+    "GET /api/admin/events/{id}/queue": (
+        STAFF_ONLY,
+        lambda w: (f"/api/admin/events/{w.event.pk}/queue", None),
+    ),
+    "PATCH /api/admin/events/{id}/queue": (
+        STAFF_ONLY,
+        lambda w: (f"/api/admin/events/{w.event.pk}/queue", {"queue_rate": 120}),
+    ),
+    # The world's event has no waiting room open: joining it is a 404 for anyone signed in.
+    "POST /api/events/{id}/queue": (
+        (401, 404, 404, 404, 404),
+        lambda w: (f"/api/events/{w.event.pk}/queue", None),
+    ),
+    # A place token is its person's alone; this one is nobody's.
+    "GET /api/queue/{id}": ((401, 404, 404, 404, 404), lambda w: ("/api/queue/AAAA", None)),
     "GET /api/admin/analytics/events": (
         STAFF_ONLY,
         lambda w: ("/api/admin/analytics/events", None),

@@ -178,11 +178,12 @@ def test_the_confirmation_links_to_the_tickets(user):
 def test_booking_runs_no_statement_for_its_tickets(user, django_assert_num_queries):
     event = EventFactory(total_capacity=20)
     api = client_for(user)
-    # As before tickets existed: the transaction's savepoint (the test runs in a transaction),
+    # As before tickets existed: whether the event has a waiting room turned on (no admission
+    # came with the booking), the transaction's savepoint (the test runs in a transaction),
     # the buyer's lock, the event (the worker's first booking of it), the seats, the booking,
     # its notification and the day's sales in one statement, the webhook message's one
     # statement (webhooks.outbox), and the release.
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = api.post(
             "/api/bookings", {"event_id": str(event.pk), "quantity": 4}, format="json"
         )

@@ -1,0 +1,84 @@
+"""The booking's side of the waiting room: is this booking admitted?
+
+`POST /bookings` runs `admission_required` before anything else of its handler, the
+`Idempotency-Key` replay included, so a key first used before the queue was turned on cannot
+replay its way past it. A valid admission token (the `Evently-Admission` header, checked with
+the signing key, the body's event id and the caller's id) costs no query; without one, the
+event's queue row is read once, unlocked, to learn whether the event needs one. Only this
+module, the tokens and the stores are what bookings depends on; the queue's views and
+services sit above.
+"""
+
+import functools
+import logging
+import time
+import uuid
+
+from accounts.permissions import current_account
+from core.exceptions import DomainError
+from waitingroom.models import Queue
+from waitingroom.stores import store
+from waitingroom.tokens import AdmissionRef, read_admission_token
+
+HEADER = "Evently-Admission"
+logger = logging.getLogger(__name__)
+
+
+class QueueRequired(DomainError):
+    code = "queue_required"
+    title = "Queue required"
+    default_detail = (
+        "This event is on sale through its waiting room: join it with POST "
+        "/api/events/{id}/queue and book with the admission it gives (Evently-Admission)."
+    )
+
+
+def _event_id(request) -> uuid.UUID | None:
+    data = request.data
+    try:
+        return uuid.UUID(str(data.get("event_id"))) if hasattr(data, "get") else None
+    except ValueError:
+        return None
+
+
+def check_admission(*, event_id: uuid.UUID, user_id, header: str | None) -> AdmissionRef | None:
+    """The caller's admission for `event_id` if the header holds a valid, unexpired one bound
+    to them and that event; None if the event has no queue turned on; else QueueRequired."""
+    if header:
+        ref = read_admission_token(header.strip(), user_id=user_id)
+        if ref is not None and ref.event_id == event_id and ref.expires_at > time.time():
+            return ref
+    if Queue.objects.filter(event_id=event_id, enabled=True).exists():
+        raise QueueRequired(event_id=str(event_id))
+    return None
+
+
+def admission_required(handler):
+    """Wrap the booking handler: refuse a booking of a queued event without an admission, and
+    tell the queue an admission was used, so its slot is not handed out again when it lapses."""
+
+    @functools.wraps(handler)
+    def wrapper(view, request, *args, **kwargs):
+        event_id = _event_id(request)
+        if event_id is None:  # the serializer answers 400
+            return handler(view, request, *args, **kwargs)
+        try:
+            ref = check_admission(
+                event_id=event_id, user_id=request.user.pk, header=request.headers.get(HEADER)
+            )
+        except QueueRequired:
+            current_account(request)  # a closed account is a 401 before any other answer
+            raise
+        response = handler(view, request, *args, **kwargs)
+        if ref is not None and 200 <= response.status_code < 300 and ref.number:
+            _mark_used(ref)
+        return response
+
+    return wrapper
+
+
+def _mark_used(ref: AdmissionRef) -> None:
+    try:
+        store().consume(event_id=ref.event_id, number=ref.number)
+    except Exception as exc:  # the booking is done; a lost mark only frees its slot later
+        logger.warning("waiting room: could not mark admission used: %s", exc.__class__.__name__)

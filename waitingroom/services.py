@@ -1,0 +1,211 @@
+"""The waiting room's writes and polls: staff configure a queue, people join and poll it.
+
+When Redis is set but unreachable, joining and polling fail open: the caller is admitted at
+once (with an admission token of number 0, which no slot accounting follows) and the log says
+so, at most once every ten seconds per process, so an outage does not flood it. Bookings go on
+through the booking path's own limits; the queue's fairness is what is lost until Redis is back.
+"""
+
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from redis.exceptions import RedisError
+
+from core.exceptions import DomainError, EventClosed
+from core.lookups import get_or_not_found
+from events.models import Event
+from waitingroom.models import Queue
+from waitingroom.stores import QueueFigures, QueueNotOpen, Standing, store, utc_from_seconds
+from waitingroom.tokens import admission_token, place_token, read_place_token
+
+logger = logging.getLogger(__name__)
+_LOG_EVERY_SECONDS = 10.0
+_last_outage_log = [0.0]  # per process: only paces a log line, holds nothing shared
+
+
+class QueueClosed(DomainError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+    default_detail = "This event has no waiting room open."
+
+
+class UnknownPlace(DomainError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+    default_detail = "No such place in a queue."
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """What a person sees of their place."""
+
+    token: str
+    status: str  # waiting | admitted
+    position: int
+    estimated_wait_seconds: int
+    admission_token: str | None
+    admission_expires_at: datetime | None
+    retry_after: int
+    created: bool
+
+
+def _log_outage(exc: Exception) -> None:
+    now = time.monotonic()
+    if now - _last_outage_log[0] >= _LOG_EVERY_SECONDS:
+        _last_outage_log[0] = now
+        logger.warning(
+            "waiting room: Redis unreachable (%s); admitting without queueing",
+            exc.__class__.__name__,
+        )
+
+
+def estimated_wait(standing: Standing) -> int:
+    """Seconds until this place is admitted: its position over the pace of admissions, which
+    is the rate, or the pace measured over the last minute when that is lower (people who take
+    their time to come back slow the queue), but never under half the rate. The measure counts
+    once the queue has let in a minute's worth of people."""
+    if standing.admitted or standing.position == 0:
+        return 0
+    pace = standing.rate
+    if standing.served >= standing.rate and 0 < standing.admitted_last_minute < standing.rate:
+        pace = max(standing.admitted_last_minute, standing.rate / 2)
+    return math.ceil(standing.position * 60 / pace)
+
+
+def retry_after(wait_seconds: int) -> int:
+    """When to poll again: a third of the wait, between 1 and 30 seconds, spread ±25% at
+    random so a crowd that joined together does not poll together."""
+    if wait_seconds <= 0:
+        return 1
+    base = min(30.0, max(1.0, wait_seconds / 3))
+    return max(1, round(base * random.uniform(0.75, 1.25)))
+
+
+def _view(*, event_id, user_id, standing: Standing) -> QueueView:
+    wait = estimated_wait(standing)
+    token = None
+    expires = standing.admission_expires_at
+    if expires is not None:
+        token = admission_token(
+            event_id=event_id, number=standing.number, expires_at=expires, user_id=user_id
+        )
+    return QueueView(
+        token=place_token(event_id=event_id, number=standing.number, user_id=user_id),
+        status="admitted" if token else "waiting",
+        position=standing.position,
+        estimated_wait_seconds=wait,
+        admission_token=token,
+        admission_expires_at=utc_from_seconds(expires),
+        retry_after=retry_after(wait),
+        created=standing.created,
+    )
+
+
+def _fail_open(*, event_id, user_id, exc: Exception) -> QueueView:
+    _log_outage(exc)
+    expires = int(time.time()) + settings.QUEUE_ADMISSION_TTL_SECONDS
+    return QueueView(
+        token=place_token(event_id=event_id, number=0, user_id=user_id),
+        status="admitted",
+        position=0,
+        estimated_wait_seconds=0,
+        admission_token=admission_token(
+            event_id=event_id, number=0, expires_at=expires, user_id=user_id
+        ),
+        admission_expires_at=utc_from_seconds(expires),
+        retry_after=1,
+        created=True,
+    )
+
+
+def queue_join(*, event_id, user) -> QueueView:
+    """Take a place in the event's queue, or find the one the person already has."""
+    try:
+        standing = store().join(event_id=event_id, user_id=user.pk)
+    except QueueNotOpen:
+        raise QueueClosed() from None
+    except RedisError as exc:
+        return _fail_open(event_id=event_id, user_id=user.pk, exc=exc)
+    return _view(event_id=event_id, user_id=user.pk, standing=standing)
+
+
+def queue_poll(*, token: str, user) -> QueueView:
+    """Where the caller's place stands now; 404 for a token that is not theirs."""
+    ref = read_place_token(token, user_id=user.pk)
+    if ref is None:
+        raise UnknownPlace()
+    if ref.number == 0:  # given while Redis was unreachable: admitted already
+        return _fail_open(event_id=ref.event_id, user_id=user.pk, exc=RedisError("earlier"))
+    try:
+        standing = store().poll(event_id=ref.event_id, number=ref.number)
+    except QueueNotOpen:
+        raise QueueClosed() from None
+    except RedisError as exc:
+        return _fail_open(event_id=ref.event_id, user_id=user.pk, exc=exc)
+    return _view(event_id=ref.event_id, user_id=user.pk, standing=standing)
+
+
+@dataclass(frozen=True)
+class QueueStatus:
+    """What staff see of a queue."""
+
+    queue_enabled: bool
+    queue_rate: int
+    paused: bool
+    waiting: int
+    admitted: int
+    admitted_last_minute: int
+
+
+def queue_status(*, event_id) -> QueueStatus:
+    get_or_not_found(Event.objects.only("pk"), pk=event_id)
+    queue = Queue.objects.filter(event_id=event_id).first() or Queue(event_id=event_id)
+    try:
+        figures = store().figures(event_id=event_id)
+    except RedisError as exc:
+        _log_outage(exc)
+        figures = QueueFigures(0, 0, 0)
+    return QueueStatus(
+        queue_enabled=queue.enabled,
+        queue_rate=queue.rate,
+        paused=queue.paused,
+        waiting=figures.waiting,
+        admitted=figures.served,
+        admitted_last_minute=figures.admitted_last_minute,
+    )
+
+
+def queue_configure(
+    *, event_id, enabled: bool | None = None, rate: int | None = None, paused: bool | None = None
+) -> QueueStatus:
+    """Turn an event's queue on or off, set its rate, pause or resume it. The counter is
+    re-anchored now, so a new rate or a pause applies from this moment on."""
+    event = get_or_not_found(Event.objects.only("pk", "status"), pk=event_id)
+    if event.status != Event.Status.SCHEDULED and enabled:
+        raise EventClosed("A cancelled event has no sale to queue for.")
+    with transaction.atomic():
+        queue, _ = Queue.objects.select_for_update().get_or_create(event_id=event.pk)
+        queue_store = store()
+        if not settings.REDIS_URL:
+            queue_store.configure(queue)  # re-anchors on the row saved below
+        if enabled is not None:
+            queue.enabled = enabled
+        if rate is not None:
+            queue.rate = rate
+        if paused is not None:
+            queue.paused = paused
+        queue.save()
+        if settings.REDIS_URL:
+            try:
+                queue_store.configure(queue)
+            except RedisError as exc:
+                _log_outage(exc)
+    return queue_status(event_id=event.pk)
