@@ -6,6 +6,7 @@ from analytics import admin_views
 from bookings.tickets import desk
 from core.routing import route
 from evently import views
+from waitingroom import admin_views as waitingroom_admin
 
 api = [
     route("health", views.HealthView.as_view(), name="health"),
@@ -32,6 +33,11 @@ urlpatterns = [
         name="admin-dashboard",
     ),
     path("admin/checkin/", include(desk.urls())),
+    path(
+        "admin/waiting-room/<uuid:event_id>/",
+        admin.site.admin_view(waitingroom_admin.queue_panel),
+        name="admin-event-queue-panel",
+    ),
     path("admin/", admin.site.urls),
     path("api/", include(api)),
     # /api without the slash is the API's, so a problem+json 404 like /api/.

@@ -21,6 +21,7 @@ from core.validators import one_line
 from events import selectors, services
 from events.models import Event
 from notifications.selectors import event_message_deliveries
+from waitingroom.services import queue_status
 from waitlist.admin import entry_badge
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 from waitlist.selectors import with_position
@@ -417,6 +418,8 @@ class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
                 checkin_url=checkin_desk_url(event.pk),
                 summary=selectors.event_summary(event=event),
                 event_messages=event_message_deliveries(event_id=event.pk),
+                queue=queue_status(event_id=event.pk),
+                queue_url=reverse("admin-event-queue-panel", args=[event.pk]),
             )
         return super().change_view(request, object_id, form_url, context)
 
