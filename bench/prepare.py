@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The services' first port (they take the next few): another checkout's bench can run beside.
+PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "8095"))
 # Every bench user's password (one Argon2 hash, computed once, shared by all the rows).
 PASSWORD = "bench-password-not-secret"
 
@@ -50,7 +52,8 @@ class Service:
     port: int
     # Variables removed from the environment (REDIS_URL, for Evently without Redis).
     unset: tuple[str, ...] = field(default=())
-    # Variables set on top of it (METRICS_TOKEN, for Evently with metrics on).
+    # Variables set on top of it (METRICS_TOKEN, for Evently with metrics on; the reference
+    # floors' REF_DB, REF_SECRET and PYTHONPATH).
     extra: tuple[tuple[str, str], ...] = field(default=())
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
@@ -61,20 +64,20 @@ class Service:
         return env
 
 
-EVENTLY = Service("evently", "Evently", "evently.settings", "evently.wsgi:application", 8095)
+EVENTLY = Service("evently", "Evently", "evently.settings", "evently.wsgi:application", PORT_BASE)
 FRAMEWORK = Service(
     "framework",
     "framework floor (DRF + simplejwt)",
     "bench.floors.framework_settings",
     "bench.floors.wsgi:application",
-    8096,
+    PORT_BASE + 1,
 )
 PLAIN = Service(
     "plain",
     "plain floor (Django view)",
     "bench.floors.plain_settings",
     "bench.floors.wsgi:application",
-    8097,
+    PORT_BASE + 2,
 )
 # Evently with metrics on (core/metrics.py); plain EVENTLY runs with them off, as it always has.
 METRICS_TOKEN = "bench-metrics-token"
@@ -83,7 +86,7 @@ EVENTLY_METRICS = Service(
     "Evently, metrics on",
     "evently.settings",
     "evently.wsgi:application",
-    8099,
+    PORT_BASE + 4,
     extra=(("METRICS_TOKEN", METRICS_TOKEN),),
 )
 EVENTLY_NO_REDIS = Service(
@@ -91,9 +94,74 @@ EVENTLY_NO_REDIS = Service(
     "Evently, REDIS_URL unset",
     "evently.settings",
     "evently.wsgi:application",
-    8098,
+    PORT_BASE + 3,
     unset=("REDIS_URL",),
 )
+
+
+# The reference floors: two WSGI apps kept outside the repository (their README says how they
+# are run), read from this directory at run time; skipped when it is not there.
+REFERENCE_FLOORS = Path(os.environ.get("BENCH_FLOORS_DIR", "/work/shared/bench-floors"))
+REFERENCE_SECRET = "bench-reference-secret-0123456789-abcdefghijklmnopqrstuvwxyz"
+REFERENCE_TABLES = """
+DROP TABLE IF EXISTS ref_bookings, ref_events;
+CREATE TABLE ref_events(id int primary key, available_seats int not null
+    check (available_seats >= 0));
+INSERT INTO ref_events VALUES (1, 100000000);
+CREATE TABLE ref_bookings(id bigserial primary key, event_id int not null references ref_events(id),
+  user_id int not null, quantity int not null, status text not null,
+  created_at timestamptz default now());
+CREATE INDEX ON ref_bookings(event_id);
+"""
+
+
+def reference_floors_present() -> bool:
+    return all((REFERENCE_FLOORS / name).is_file() for name in ("ref_app.py", "ref_drf_app.py"))
+
+
+def reference_service(key: str, label: str, module: str, port: int, database: str) -> Service:
+    pg = PG.replace("postgres://", "postgresql://", 1)
+    return Service(
+        key,
+        label,
+        "",
+        f"{module}:application",
+        port,
+        unset=("DJANGO_SETTINGS_MODULE",),
+        extra=(
+            ("REF_DB", f"{pg}/{database}"),
+            ("REF_SECRET", REFERENCE_SECRET),
+            ("PYTHONPATH", str(REFERENCE_FLOORS)),
+        ),
+    )
+
+
+def reference_setup(count: int) -> None:
+    """The floors' own two tables, and `count` DRF-floor tokens (simplejwt's backend, signed
+    with the floor's key, a `user_id` claim each) in bench/.work/reference_requests.txt."""
+    from datetime import timedelta as span
+
+    from django.db import connection
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    with connection.cursor() as cursor:
+        cursor.execute(REFERENCE_TABLES)
+    backend = TokenBackend("HS256", signing_key=REFERENCE_SECRET)
+    expires = int((datetime.now(UTC) + span(hours=6)).timestamp())
+    lines = []
+    for i in range(1, count + 1):
+        claims = {"token_type": "access", "exp": expires, "jti": f"ref{i}", "user_id": i}
+        lines.append(f"{backend.encode(claims)} {i} ref{i}@example.com\n")
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "reference_requests.txt").write_text("".join(lines))
+
+
+def reference_bookings() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM ref_bookings")
+        return cursor.fetchone()[0]
 
 
 def redis_answers(url: str) -> bool:

@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import cpu  # noqa: E402
+from bench import cpu, crowd  # noqa: E402
 from bench.prepare import (  # noqa: E402
     EVENTLY,
     EVENTLY_METRICS,
@@ -43,16 +43,22 @@ from bench.prepare import (  # noqa: E402
     PASSWORD,
     PLAIN,
     REDIS_URL,
+    REFERENCE_FLOORS,
     WORK,
     Service,
     environment,
     fresh_database,
+    read_requests,
     redis_answers,
+    reference_bookings,
+    reference_floors_present,
+    reference_service,
+    reference_setup,
     seed_events,
     seed_users,
 )
 
-DB_NAME = "evently_bench"
+DB_NAME = os.environ.get("BENCH_DB", "evently_bench")
 WRK_THREADS = 2
 # Seconds to let a server finish the requests wrk left queued when it stopped: the next run
 # then starts on an idle server (they put 150 ms into the p99 of the run after a 64-connection
@@ -158,6 +164,7 @@ class Scenario:
     mix: bool = False  # the on-sale mix: one login per ten bookings
     keyed: bool = False  # every booking sent with an Idempotency-Key of its own
     webhook: bool = False  # one webhook endpoint subscribed to booking.confirmed, active
+    reference: bool = False  # a reference floor: POST /book, its own tables and tokens
 
 
 def webhook_endpoint_active(active: bool) -> None:
@@ -229,6 +236,8 @@ class FlashSale:
         ids = self.event_sets[scenario.key]
         from bookings.models import MAX_TICKETS_PER_PERSON
 
+        if scenario.reference:
+            return self._run_reference(scenario, seconds)
         if self.dealt[scenario.key] > self.users * (MAX_TICKETS_PER_PERSON - 2):
             # Another run could deal someone an eleventh ticket: a 409, not a measurement.
             raise RuntimeError(f"{scenario.key}: too few users for its bookings; raise --users")
@@ -283,6 +292,39 @@ class FlashSale:
             )
         return result
 
+    def _run_reference(self, scenario: Scenario, seconds: float) -> dict:
+        """A reference floor, as its README runs it: `POST /book` with `{"event_id": "1",
+        "quantity": 1}` (booking.lua's body, whose other fields its serializer ignores), the
+        DRF floor's tokens, bookings counted in its own table."""
+        (WORK / "events.txt").write_text("1\n")
+        env = {
+            "EVENTLY_PATH": "/book",
+            "EVENTLY_REQUESTS": str(WORK / "reference_requests.txt"),
+        }
+        port, master = scenario.service.port, self.running[scenario.service.key].master
+        before, exclude = reference_bookings(), {own_backend()}
+        app, cache = cpu.server_seconds(master), self.cache_seconds()
+        with cpu.DatabaseBackends(DB_NAME, exclude) as database:
+            result = wrk("bench/booking.lua", port, "/book", scenario.connections, seconds, env=env)
+            time.sleep(DRAIN)
+        result["bookings"] = reference_bookings() - before
+        spent = {
+            "app": cpu.server_seconds(master) - app,
+            "db": database.seconds(),
+            "cache": self.cache_seconds() - cache,
+        }
+        for name, value in spent.items():
+            result[f"{name}_ms"] = 1000 * value / max(result["bookings"], 1)
+        result["db_cache_ms"] = result["db_ms"] + result["cache_ms"]
+        for name in ("wrk_ms", "other_ms", "other_cores"):
+            result[name] = 0.0
+        if result["errors"] or result["statuses"] or not result["bookings"]:
+            self.problems.append(
+                f"{scenario.key}: {result['errors']} errors, unexpected statuses "
+                f"{result['statuses'] or 'none'}, {result['bookings']} bookings"
+            )
+        return result
+
     def rounds(self, plan: list[Scenario], seconds: float) -> dict[str, dict]:
         # Unrecorded: every worker imports and connects on its first requests.
         for scenario in plan:
@@ -325,7 +367,15 @@ def median_of(runs: list[dict]) -> dict:
     return merged
 
 
-def flash_plan(redis: bool) -> list[Scenario]:
+REF_PLAIN = reference_service(
+    "ref-plain", "reference plain floor (ref_app.py)", "ref_app", EVENTLY.port + 5, DB_NAME
+)
+REF_DRF = reference_service(
+    "ref-drf", "reference DRF floor (ref_drf_app.py)", "ref_drf_app", EVENTLY.port + 6, DB_NAME
+)
+
+
+def flash_plan(redis: bool, reference: bool = False) -> list[Scenario]:
     hot = "one hot event"
     plan = [
         Scenario("evently-16", f"Evently, {hot}, 16 connections", EVENTLY, 16),
@@ -359,9 +409,16 @@ def flash_plan(redis: bool) -> list[Scenario]:
         Scenario("framework-64", f"framework floor, {hot}, 64 connections", FRAMEWORK, 64),
         Scenario("plain-64", f"plain floor, {hot}, 64 connections", PLAIN, 64),
     ]
+    if reference:
+        plan[5:5] = [
+            Scenario(
+                "ref-plain-16", f"{REF_PLAIN.label}, 16 connections", REF_PLAIN, 16, reference=True
+            ),
+            Scenario("ref-drf-16", f"{REF_DRF.label}, 16 connections", REF_DRF, 16, reference=True),
+        ]
     if redis:
         plan.insert(
-            6,
+            6 + (2 if reference else 0),
             Scenario(
                 "no-redis-16",
                 f"Evently, REDIS_URL unset, {hot}, 16 connections",
@@ -388,6 +445,135 @@ def metrics_count_every_booking(event_ids: list[str]) -> list[str]:
         return [f"metrics: evently_bookings_total booked {counted:.0f}, bookings made {made}"]
     log(f"metrics: the scrape counts all {made} bookings of the metrics-on runs")
     return []
+
+
+def onsale_with_queue(sale: FlashSale, sustained: float, booking_app_ms: float) -> dict:
+    """The crowd scenario (bench/crowd.py): ten times the bookings a second the path
+    sustained (`sustained`, Evently's 16-connection flash sale) arrive in the first seconds,
+    on an event with its waiting room admitting at that rate, then on one without."""
+    from waitingroom.services import queue_configure
+
+    tokens = [token for token, _, _ in read_requests()]
+    size = min(len(tokens), max(50, round(10 * sustained)))
+    queued_event, open_event = seed_events(2, "crowd")
+    queue_configure(event_id=queued_event, enabled=True, rate=max(1, round(sustained * 60)))
+    master = sale.running[EVENTLY.key].master
+    app_before = cpu.server_seconds(master)
+    with_queue = crowd.run_crowd(EVENTLY.port, queued_event, tokens[:size], queued=True)
+    queued_app = cpu.server_seconds(master) - app_before
+    time.sleep(DRAIN)
+    # The CPU a poll costs: polls alone, from 16 clients, for a few seconds.
+    load = crowd.Tally()
+    app_before = cpu.server_seconds(master)
+    polls = crowd.poll_load(EVENTLY.port, with_queue.places[:16], 4, load)
+    poll_app_ms = 1000 * (cpu.server_seconds(master) - app_before) / max(polls, 1)
+    time.sleep(DRAIN)
+    without = crowd.run_crowd(EVENTLY.port, open_event, tokens[:size], queued=False)
+    time.sleep(DRAIN)
+    result = {
+        "crowd": size,
+        "rate_per_minute": round(sustained * 60),
+        "sustained": sustained,
+        "queued_rps": crowd.booking_rate(with_queue.booked_at),
+        "queued_bookings": len(with_queue.booked_at),
+        "queued_booking_p99": with_queue.p99("booking"),
+        "poll_p99": with_queue.p99("poll"),
+        "join_p99": with_queue.p99("join"),
+        "polls": with_queue.count("poll"),
+        "queued_5xx": with_queue.server_errors() + load.server_errors(),
+        "queued_timeouts": sum(with_queue.timeouts.values()),
+        "order_violations": crowd.order_violations(with_queue.observed),
+        "observations": len(with_queue.observed),
+        "poll_app_ms": poll_app_ms,
+        "booking_app_ms": booking_app_ms,
+        "queued_app_s": queued_app,
+        "open_rps": crowd.booking_rate(without.booked_at),
+        "open_bookings": len(without.booked_at),
+        "open_p99": without.p99("booking"),
+        "open_timeouts": sum(without.timeouts.values()),
+        "open_429": without.count("booking", 429),
+        "open_409": without.count("booking", 409),
+        "open_5xx": without.server_errors(),
+    }
+    if result["queued_5xx"] or result["order_violations"]:
+        sale.problems.append(
+            f"on-sale with a queue: {result['queued_5xx']} 5xx, "
+            f"{result['order_violations']} answers out of arrival order"
+        )
+    log(f"on-sale with a queue: {json.dumps(result)}")
+    return result
+
+
+def queue_section(q: dict) -> list[str]:
+    def verdict(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    ratio = q["queued_rps"] / q["sustained"] if q["sustained"] else 0.0
+    cpu_ratio = q["poll_app_ms"] / q["booking_app_ms"] if q["booking_app_ms"] else 0.0
+    return [
+        "",
+        "## On-sale with a queue: a crowd ten times the booking path",
+        "",
+        f"{q['crowd']} people (ten times the {q['sustained']:.0f} bookings a second of the "
+        f"16-connection flash sale above) arrive over the first {crowd.ARRIVAL_SECONDS:.0f} "
+        f"seconds, each with a connection of their own (bench/crowd.py). With the queue, the "
+        f"event's waiting room admits {q['rate_per_minute']} people a minute (that rate); each "
+        "person joins, polls when `Retry-After` says, and books with the admission. Without "
+        "it, the same crowd books at once.",
+        "",
+        "| figure | value | target | met |",
+        "|---|---:|---:|---|",
+        f"| admitted bookings/s / the path with no crowd | {ratio:.2f} "
+        f"({q['queued_rps']:.0f} / {q['sustained']:.0f}) | ≥ 0.9 | {verdict(ratio >= 0.9)} |",
+        f"| p99 of admitted bookings, ms | {q['queued_booking_p99']:.1f} | ≤ 100 "
+        f"| {verdict(q['queued_booking_p99'] <= 100)} |",
+        f"| p99 of polls, ms ({q['polls']} polls) | {q['poll_p99']:.1f} | ≤ 20 "
+        f"| {verdict(q['poll_p99'] <= 20)} |",
+        f"| 5xx | {q['queued_5xx']} | 0 | {verdict(q['queued_5xx'] == 0)} |",
+        f"| answers out of arrival order (of {q['observations']} polls) "
+        f"| {q['order_violations']} | 0 | {verdict(q['order_violations'] == 0)} |",
+        f"| app CPU a poll / a booking's | {cpu_ratio:.3f} ({q['poll_app_ms']:.2f} ms / "
+        f"{q['booking_app_ms']:.2f} ms) | ≤ 0.1 | {verdict(cpu_ratio <= 0.1)} |",
+        "",
+        "| the same crowd | booked | bookings/s | p99 ms | timeouts (10 s) | 429 | 409 | 5xx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| with the queue | {q['queued_bookings']} | {q['queued_rps']:.0f} "
+        f"| {q['queued_booking_p99']:.1f} | {q['queued_timeouts']} | 0 | 0 | {q['queued_5xx']} |",
+        f"| without it | {q['open_bookings']} | {q['open_rps']:.0f} | {q['open_p99']:.1f} "
+        f"| {q['open_timeouts']} | {q['open_429']} | {q['open_409']} | {q['open_5xx']} |",
+    ]
+
+
+def reference_section(flash: dict) -> list[str]:
+    if "ref-plain-16" not in flash:
+        return [
+            "",
+            f"The reference floors were not found in {REFERENCE_FLOORS} (`BENCH_FLOORS_DIR`), "
+            "so Evently was not measured against them.",
+        ]
+    ev, plain, drf = flash["evently-16"], flash["ref-plain-16"], flash["ref-drf-16"]
+    return [
+        "",
+        "## Evently against the reference floors (16 connections, one hot event)",
+        "",
+        f"The two reference floors of `{REFERENCE_FLOORS}` as they are (`ref_app.py`: Django, "
+        "no apps, no middleware, raw SQL into a table of one row; `ref_drf_app.py`: the same "
+        "behind DRF, simplejwt's stateless authentication and a serializer), each on its own "
+        "two tables in the bench database, served by gunicorn with the workers Evently has, "
+        "sent `POST /book` by the same wrk script, in the same interleaved rounds. Unlike the "
+        "floors above, they write into tables with none of Evently's indexes and counters.",
+        "",
+        "| ratio | value |",
+        "|---|---:|",
+        f"| bookings/s, Evently / reference plain floor | {_ratio(ev['rps'], plain['rps'])} |",
+        f"| bookings/s, Evently / reference DRF floor | {_ratio(ev['rps'], drf['rps'])} |",
+        f"| app CPU per booking, Evently / reference plain floor "
+        f"| {_ratio(ev['app_ms'], plain['app_ms'])} |",
+        f"| app CPU per booking, Evently / reference DRF floor "
+        f"| {_ratio(ev['app_ms'], drf['app_ms'])} |",
+        f"| db CPU per booking, Evently / reference plain floor "
+        f"| {_ratio(ev['db_ms'], plain['db_ms'])} |",
+    ]
 
 
 def books_balance() -> list[str]:
@@ -566,7 +752,9 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "-"
 
 
-def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bool) -> str:
+def report(
+    flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bool, queue: dict
+) -> str:
     ev16, fw16, pl16 = flash["evently-16"], flash["framework-16"], flash["plain-16"]
     ev64, fw64, pl64 = flash["evently-64"], flash["framework-64"], flash["plain-64"]
     cache = "Redis" if redis else "the database cache table (no Redis answered)"
@@ -759,6 +947,8 @@ def report(flash: dict, plan: list[Scenario], growth_rows: list, args, redis: bo
         f"| {_ratio(on['app_ms'], ev16['app_ms'])} "
         f"| {_ratio(on['db_cache_ms'], ev16['db_cache_ms'])} |"
     )
+    lines += queue_section(queue)
+    lines += reference_section(flash)
     keyed = flash["keyed-16"]
     lines += [
         "",
@@ -834,6 +1024,11 @@ def main() -> int:
         action="store_true",
         help="only Evently with and without a subscribed webhook endpoint; prints, writes no docs",
     )
+    parser.add_argument(
+        "--queue-only",
+        action="store_true",
+        help="one run of Evently's flash sale, then the on-sale crowd; print, write nothing",
+    )
     args = parser.parse_args()
 
     os.environ.update(environment(DB_NAME))
@@ -847,9 +1042,19 @@ def main() -> int:
     fresh_database(DB_NAME)
     django.setup()
     seed_users(args.users)
-    plan = flash_plan(redis)
+    reference = reference_floors_present()
+    if reference:
+        reference_setup(args.users)
+    else:
+        log(
+            f"reference floors not found in {REFERENCE_FLOORS} (BENCH_FLOORS_DIR): "
+            "their comparison is skipped"
+        )
+    plan = flash_plan(redis, reference)
     if args.webhook_only:
         plan = [s for s in plan if s.key in {"evently-16", "webhook-16"}]
+    if args.queue_only:
+        plan = [s for s in plan if s.key == "evently-16"]
     add_webhook_endpoint()
     # Every scenario books events of its own: at a few hundred bookings a second, three rounds
     # on one shared event would deal each user more than ten tickets of it.
@@ -863,7 +1068,16 @@ def main() -> int:
     log(f"serving {', '.join(s.label for s in services)}")
     with servers(services) as running:
         sale = FlashSale(running, event_sets, redis_pid, args.users)
+        if args.queue_only:
+            sale.run(plan[0], 2)
+            flash = {"evently-16": sale.run(plan[0], args.seconds)}
+            queue = onsale_with_queue(
+                sale, flash["evently-16"]["rps"], flash["evently-16"]["app_ms"]
+            )
+            print("\n".join(queue_section(queue)))
+            return 1 if sale.problems else 0
         flash = sale.rounds(plan, args.seconds)
+        queue = onsale_with_queue(sale, flash["evently-16"]["rps"], flash["evently-16"]["app_ms"])
         problems = (
             sale.problems + books_balance() + metrics_count_every_booking(event_sets["metrics-16"])
         )
@@ -872,7 +1086,7 @@ def main() -> int:
         if args.webhook_only:
             return webhook_comparison(flash, problems)
         growth_rows = [] if args.skip_growth or problems else growth(args.seconds)
-    text = report(flash, plan, growth_rows, args, redis)
+    text = report(flash, plan, growth_rows, args, redis, queue)
     print(text)
     if problems:
         # A failed run's figures stay out of the docs.
