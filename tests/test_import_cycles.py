@@ -15,7 +15,7 @@ ROOT_PACKAGE = "evently"
 # What every app may use; it imports no app and not the root.
 FOUNDATION = "core"
 DOMAIN_APPS = ("accounts", "events", "bookings", "waitlist", "notifications", "analytics")
-PACKAGES = (ROOT_PACKAGE, FOUNDATION, *DOMAIN_APPS, "webhooks", "bench")
+PACKAGES = (ROOT_PACKAGE, FOUNDATION, *DOMAIN_APPS, "waitingroom", "webhooks", "bench")
 
 
 def _module_name(path: Path) -> str:
