@@ -34,7 +34,9 @@ class Notification(models.Model):
         "events.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     type = models.CharField(max_length=32, choices=Type.choices)
-    title = OneLineCharField(max_length=200)
+    # Titles are built around an event's name, which may be 200 characters itself: room for the
+    # longest wording ("The waitlist for … has closed") around the longest name.
+    title = OneLineCharField(max_length=255)
     message = models.TextField()
     is_read = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -89,3 +89,22 @@ def test_deleting_an_event_nobody_touched_removes_it(admin_user):
     event = EventFactory()
     assert event_delete(event_id=event.pk, actor=admin_user) == "deleted"
     assert not Event.objects.filter(pk=event.pk).exists()
+
+
+def test_every_notice_fits_an_event_name_of_the_longest_length(admin_user):
+    # Each title wraps the event's name in words: with a name of 200 characters, the longest
+    # allowed, moving and then cancelling the event must still write every notice.
+    event = EventFactory(name="N" * 200, total_capacity=2)
+    ann, waiting = UserFactory.create_batch(2)
+    booking_create(event_id=event.pk, user=ann, quantity=2)
+    booking_create(event_id=event.pk, user=waiting, quantity=1)  # sold out: waitlisted
+
+    event_update(event_id=event.pk, actor=admin_user, changes={"venue": "New Hall"})
+    event_delete(event_id=event.pk, actor=admin_user)
+
+    titles = dict(Notification.objects.values_list("type", "title"))
+    assert titles["event_updated"] == f"{'N' * 200} has changed"
+    assert titles["event_cancelled"] == f"{'N' * 200} is cancelled"
+    assert titles["waitlist_joined"] == f"You're on the waitlist for {'N' * 200}"
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED
