@@ -7,4 +7,8 @@ class WebhooksConfig(AppConfig):
 
     def ready(self):
         # The domain apps send signals inside their transactions; these write the messages.
+        from core import metrics
         from webhooks import receivers  # noqa: F401
+        from webhooks.selectors import webhook_outbox_state
+
+        metrics.register_outbox("webhooks", webhook_outbox_state)

@@ -1,4 +1,5 @@
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Min, Prefetch, QuerySet
+from django.utils import timezone
 
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -16,3 +17,16 @@ def endpoint_deliveries(*, endpoint_id) -> QuerySet[WebhookDelivery]:
         .prefetch_related(Prefetch("tries", queryset=WebhookAttempt.objects.order_by("id")))
         .order_by("-created_at", "-id")
     )
+
+
+def webhook_outbox_state(*, now=None) -> tuple[int, float]:
+    """(deliveries not yet made, seconds the oldest due one has waited since it fell due) for
+    the metrics scrape, as the e-mail outbox reports its own: one query on the worker's partial
+    index (webhooks_delivery_due_idx). A delivery waiting out its retry delay is not due."""
+    now = now or timezone.now()
+    found = WebhookDelivery.objects.filter(
+        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING]
+    ).aggregate(backlog=Count("pk"), first_due=Min("next_attempt_at"))
+    first_due = found["first_due"]
+    age = max(0.0, (now - first_due).total_seconds()) if first_due else 0.0
+    return found["backlog"], age
