@@ -11,6 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from standardwebhooks import Webhook
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: several delivery workers, each sending a batch
+    # at once, overflow it, and a connection dropped there waits out TCP's SYN retry (1 s, then
+    # 3 s more) into the sender's 5-second timeout, which then counts as a failed attempt.
+    request_queue_size = 128
+
+
 @dataclass
 class Received:
     headers: dict[str, str]
@@ -53,7 +60,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
