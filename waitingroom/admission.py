@@ -14,6 +14,8 @@ import logging
 import time
 import uuid
 
+from django.db import connection
+
 from accounts.permissions import current_account
 from core.exceptions import DomainError
 from waitingroom.models import Queue
@@ -48,9 +50,25 @@ def check_admission(*, event_id: uuid.UUID, user_id, header: str | None) -> Admi
         ref = read_admission_token(header.strip(), user_id=user_id)
         if ref is not None and ref.event_id == event_id and ref.expires_at > time.time():
             return ref
-    if Queue.objects.filter(event_id=event_id, enabled=True).exists():
+    if _queue_enabled(event_id):
         raise QueueRequired(event_id=str(event_id))
     return None
+
+
+_QUEUE = Queue._meta
+# Whether the event's queue is on: one primary-key lookup on every booking that comes without
+# an admission, written out once rather than compiled by the ORM each time.
+_ENABLED_SQL = (
+    f"SELECT 1 FROM {connection.ops.quote_name(_QUEUE.db_table)} "
+    f"WHERE {connection.ops.quote_name(_QUEUE.pk.column)} = %s "
+    f"AND {connection.ops.quote_name(_QUEUE.get_field('enabled').column)}"
+)
+
+
+def _queue_enabled(event_id: uuid.UUID) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(_ENABLED_SQL, [_QUEUE.pk.get_db_prep_value(event_id, connection)])
+        return cursor.fetchone() is not None
 
 
 def admission_required(handler):
