@@ -91,6 +91,7 @@ def dashboard(request):
         "revenue_heading": f"Revenue per day ({settings.CURRENCY})",
         "currency_code": settings.CURRENCY,
         "upcoming": upcoming,
+        "ticket_types": selectors.upcoming_ticket_types(),
         "meter_width": METER_WIDTH,
         "top_events": top_events,
         "top_meter_width": TOP_METER_WIDTH,

@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from analytics.models import SalesDay
 from bookings.models import Booking
+from bookings.selectors import with_items
 from bookings.tickets.selectors import checked_in_tickets
 from core.lookups import get_or_not_found
-from events.models import Event
+from events.models import Event, TicketType
 from waitlist.models import WaitlistEntry
 
 ZERO = Decimal("0.00")
@@ -53,7 +54,7 @@ def events_with_sales() -> QuerySet[Event]:
 
 def event_bookings(*, event_id, status: str | None = None) -> QuerySet[Booking]:
     event = get_or_not_found(Event.objects.all(), pk=event_id, message="No event with this id.")
-    bookings = Booking.objects.filter(event=event).select_related("event", "user")
+    bookings = with_items(Booking.objects.filter(event=event).select_related("event", "user"))
     if status:
         bookings = bookings.filter(status=status)
     return bookings.order_by("-booking_time", "-id")
@@ -91,7 +92,41 @@ def event_analytics(*, event_id) -> dict:
         "checked_in_tickets": event.checked_in,
         "check_in_rate": _ratio(event.checked_in, event.booked_seats),
         "waitlist": waitlist,
+        "ticket_types": ticket_type_figures(event_id=event.pk),
     }
+
+
+def ticket_type_figures(*, event_id) -> list[dict]:
+    """Each type of an event (inactive ones too), by position, with its sales: its counters,
+    and the revenue of its confirmed items, summed by the database in one query."""
+    revenue = Coalesce(
+        Sum(
+            "booking_items__amount",
+            filter=Q(booking_items__booking__status=Booking.Status.CONFIRMED),
+        ),
+        Value(ZERO),
+        output_field=MONEY,
+    )
+    rows = (
+        TicketType.objects.filter(event_id=event_id)
+        .annotate(sold=revenue)
+        .order_by("position", "id")
+        .values("id", "name", "price", "quota", "available", "booked", "held", "is_active", "sold")
+    )
+    return [
+        {
+            "ticket_type_id": row["id"],
+            "name": row["name"],
+            "price": row["price"],
+            "quota": row["quota"],
+            "available": row["available"],
+            "confirmed_tickets": row["booked"],
+            "held_seats": row["held"],
+            "revenue": row["sold"],
+            "is_active": row["is_active"],
+        }
+        for row in rows
+    ]
 
 
 def _event_figures(row: dict, **extra) -> dict:
@@ -199,6 +234,52 @@ def upcoming_utilization(*, limit: int = 15) -> list[dict]:
         .values("id", "name", "event_time", "total_capacity", "booked_seats", "held_seats")[:limit]
     )
     return [_event_figures(row, held_seats=row["held_seats"]) for row in rows]
+
+
+def upcoming_ticket_types(*, limit: int = 30) -> list[dict]:
+    """The types of the upcoming scheduled events that sell more than one, soonest event first,
+    each with its sales (its counters, and its confirmed items' revenue), in one query."""
+    several = (
+        TicketType.objects.filter(event=OuterRef("event"))
+        .order_by()
+        .values("event")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    revenue = Coalesce(
+        Sum(
+            "booking_items__amount",
+            filter=Q(booking_items__booking__status=Booking.Status.CONFIRMED),
+        ),
+        Value(ZERO),
+        output_field=MONEY,
+    )
+    rows = (
+        TicketType.objects.filter(
+            event__status=Event.Status.SCHEDULED, event__event_time__gt=timezone.now()
+        )
+        .annotate(types=Subquery(several, output_field=IntegerField()), sold=revenue)
+        .filter(types__gt=1)
+        .order_by("event__event_time", "event_id", "position", "id")
+        .values(
+            "id", "event_id", "event__name", "name", "price", "quota", "booked", "held", "sold"
+        )[:limit]
+    )
+    return [
+        {
+            "ticket_type_id": row["id"],
+            "event_id": row["event_id"],
+            "event_name": row["event__name"],
+            "name": row["name"],
+            "price": row["price"],
+            "quota": row["quota"],
+            "confirmed_tickets": row["booked"],
+            "held_seats": row["held"],
+            "revenue": row["sold"],
+            "sold_percent": round(100 * row["booked"] / row["quota"]) if row["quota"] else 0,
+        }
+        for row in rows
+    ]
 
 
 def past_attendance(*, limit: int = 10, now: datetime | None = None) -> dict:

@@ -47,6 +47,18 @@ class WaitlistCountsSerializer(serializers.Serializer):
     cancelled = serializers.IntegerField()
 
 
+class TicketTypeFiguresSerializer(serializers.Serializer):
+    ticket_type_id = serializers.UUIDField()
+    name = serializers.CharField()
+    price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    quota = serializers.IntegerField()
+    available = serializers.IntegerField()
+    confirmed_tickets = serializers.IntegerField()
+    held_seats = serializers.IntegerField()
+    revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
+    is_active = serializers.BooleanField()
+
+
 class EventAnalyticsSerializer(serializers.Serializer):
     event_id = serializers.UUIDField()
     total_capacity = serializers.IntegerField()
@@ -64,6 +76,9 @@ class EventAnalyticsSerializer(serializers.Serializer):
         help_text="Checked in / confirmed tickets, 0..1 (0 when none)."
     )
     waitlist = WaitlistCountsSerializer()
+    ticket_types = TicketTypeFiguresSerializer(
+        many=True, help_text="Per type, by position, inactive ones too."
+    )
 
 
 class PopularQuerySerializer(serializers.Serializer):

@@ -6,7 +6,7 @@
 -- limit: EVENTLY_START is how many bookings earlier runs made (bench/run.py keeps count), and
 -- each of the EVENTLY_THREADS threads takes every n-th user from there.
 
-local tokens, users, events = {}, {}, {}
+local tokens, users, events, types = {}, {}, {}, {}
 local path = os.getenv("EVENTLY_PATH") or "/api/bookings"
 local step = tonumber(os.getenv("EVENTLY_THREADS") or "1")
 -- EVENTLY_IDEMPOTENCY=1: every booking carries an Idempotency-Key of its own (its number).
@@ -27,6 +27,10 @@ function init(args)
     users[#users + 1] = user
   end
   events = lines("bench/.work/events.txt")
+  -- bench/.work/types.txt: ticket type ids of those events; when there are any, each booking
+  -- names one of them in `items`, in turn.
+  local ok, found = pcall(lines, "bench/.work/types.txt")
+  if ok then types = found end
   counter = tonumber(os.getenv("EVENTLY_START") or "0") + thread_index
 end
 
@@ -34,9 +38,17 @@ function request()
   local u = (counter % #tokens) + 1
   local e = (counter % #events) + 1
   counter = counter + step
-  local body = string.format(
-    '{"event_id": "%s", "user_id": "%s", "quantity": 1, "join_waitlist": false}',
-    events[e], users[u])
+  local body
+  if #types > 0 then
+    body = string.format(
+      '{"event_id": "%s", "user_id": "%s", "items": [{"ticket_type_id": "%s", "quantity": 1}], '
+        .. '"join_waitlist": false}',
+      events[e], users[u], types[(counter % #types) + 1])
+  else
+    body = string.format(
+      '{"event_id": "%s", "user_id": "%s", "quantity": 1, "join_waitlist": false}',
+      events[e], users[u])
+  end
   local headers = {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. tokens[u],

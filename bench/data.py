@@ -20,4 +20,23 @@ def bulk_events(count: int) -> None:
             """,
             [count],
         )
+    general_admission()
     rebuild_scheduled_days()  # the list's day summary, as the services would keep it
+
+
+def general_admission() -> None:
+    """Every event without a ticket type gets its one "General admission", at its price, with
+    its counters, as event_create and the migration give it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO events_tickettype (id, event_id, name, description, price, quota,
+                available, booked, held, sales_start, sales_end, max_per_booking, position,
+                is_active, created_at, updated_at)
+            SELECT gen_random_uuid(), e.id, 'General admission', '', e.price, e.total_capacity,
+                e.available_seats, e.booked_seats, e.held_seats, NULL, NULL, 10, 0, true, now(),
+                now()
+            FROM events_event e
+            WHERE NOT EXISTS (SELECT 1 FROM events_tickettype t WHERE t.event_id = e.id)
+            """
+        )

@@ -212,7 +212,9 @@ def seed_users(count: int) -> None:
 
 
 def seed_events(count: int, prefix: str) -> list[str]:
-    """`count` scheduled events a month away with a million seats each; their ids."""
+    """`count` scheduled events a month away with a million seats each, each selling one
+    ticket type; their ids."""
+    from bench.data import general_admission
     from events.models import Event
 
     when = datetime.now(UTC) + timedelta(days=30)
@@ -227,7 +229,34 @@ def seed_events(count: int, prefix: str) -> list[str]:
         )
         for i in range(count)
     )
+    general_admission()
     return [str(e.pk) for e in events]
+
+
+def seed_ticket_types(event_ids: list[str], more: int) -> list[str]:
+    """`more` ticket types beside each event's General admission, each with a quota of the
+    whole capacity, at prices from 30.00 up; every type id of those events, by position."""
+    from django.db.models import F
+
+    from events.models import Event, TicketType
+
+    for event_id in event_ids:
+        TicketType.objects.bulk_create(
+            TicketType(
+                event_id=event_id,
+                name=f"Type {n}",
+                price=f"{20 + 10 * n}.00",
+                quota=1_000_000,
+                available=1_000_000,
+                position=n,
+            )
+            for n in range(1, more + 1)
+        )
+    Event.objects.filter(pk__in=event_ids).update(
+        ticket_types_version=F("ticket_types_version") + 1
+    )
+    types = TicketType.objects.filter(event_id__in=event_ids).order_by("event_id", "position")
+    return [str(pk) for pk in types.values_list("pk", flat=True)]
 
 
 def read_requests() -> list[tuple[str, str, str]]:

@@ -55,6 +55,7 @@ from bench.prepare import (  # noqa: E402
     reference_service,
     reference_setup,
     seed_events,
+    seed_ticket_types,
     seed_users,
 )
 
@@ -165,6 +166,7 @@ class Scenario:
     keyed: bool = False  # every booking sent with an Idempotency-Key of its own
     webhook: bool = False  # one webhook endpoint subscribed to booking.confirmed, active
     reference: bool = False  # a reference floor: POST /book, its own tables and tokens
+    types: int = 1  # ticket types each of its events sells; more than one: booked by `items`
 
 
 def webhook_endpoint_active(active: bool) -> None:
@@ -218,9 +220,17 @@ def self_seconds() -> float:
 class FlashSale:
     """Runs the scenarios against the running servers, each measured from /proc around it."""
 
-    def __init__(self, running: dict, event_sets: dict, redis_pid: int | None, users: int):
+    def __init__(
+        self,
+        running: dict,
+        event_sets: dict,
+        redis_pid: int | None,
+        users: int,
+        type_sets: dict | None = None,
+    ):
         self.running = running
         self.event_sets = event_sets
+        self.type_sets = type_sets or {}
         self.redis_pid = redis_pid
         # Bookings made so far per scenario (each books events of its own): each run deals users
         # on from there, so no one nears the ten-ticket limit (the requests still in flight when
@@ -242,6 +252,8 @@ class FlashSale:
             # Another run could deal someone an eleventh ticket: a 409, not a measurement.
             raise RuntimeError(f"{scenario.key}: too few users for its bookings; raise --users")
         (WORK / "events.txt").write_text("".join(f"{e}\n" for e in ids))
+        types = self.type_sets.get(scenario.key, [])
+        (WORK / "types.txt").write_text("".join(f"{t}\n" for t in types))
         env = {"EVENTLY_START": str(self.dealt[scenario.key]), "EVENTLY_PASSWORD": PASSWORD}
         if scenario.mix:
             # One connection per thread: the script times each kind of request itself.
@@ -391,6 +403,13 @@ def flash_plan(redis: bool, reference: bool = False) -> list[Scenario]:
         Scenario("framework-16", f"framework floor, {hot}, 16 connections", FRAMEWORK, 16),
         Scenario("plain-16", f"plain floor, {hot}, 16 connections", PLAIN, 16),
         Scenario("spread-16", "Evently, 100 events, 16 connections", EVENTLY, 16, events=100),
+        Scenario(
+            "types-16",
+            f"Evently, {hot} selling three ticket types (`items`), 16 connections",
+            EVENTLY,
+            16,
+            types=3,
+        ),
         Scenario(
             "keyed-16",
             f"Evently, {hot}, each booking with an Idempotency-Key, 16 connections",
@@ -601,6 +620,7 @@ def books_balance() -> list[str]:
 def sales_events(count: int = 1000) -> None:
     from django.db import connection
 
+    from bench.data import general_admission
     from events.summary import rebuild_scheduled_days
 
     with connection.cursor() as cursor:
@@ -615,6 +635,7 @@ def sales_events(count: int = 1000) -> None:
             """,
             [count],
         )
+    general_admission()
     rebuild_scheduled_days()  # the list's day summary, as the services would keep it
 
 
@@ -644,6 +665,23 @@ def bulk_bookings(count: int) -> None:
             FROM (SELECT event_id, count(*) AS n, sum(total_amount) AS total
                   FROM bookings_booking WHERE status = 'confirmed' GROUP BY event_id) s
             WHERE s.event_id = e.id AND e.name LIKE 'Sales %%'
+            """
+        )
+        # Each booking is one item of its event's type, whose counters follow the event's.
+        cursor.execute(
+            """
+            INSERT INTO bookings_bookingitem (booking_id, ticket_type_id, quantity, unit_price,
+                amount)
+            SELECT b.id, t.id, b.quantity, b.total_amount / b.quantity, b.total_amount
+            FROM bookings_booking b JOIN events_tickettype t ON t.event_id = b.event_id
+            WHERE NOT EXISTS (SELECT 1 FROM bookings_bookingitem i WHERE i.booking_id = b.id)
+            """
+        )
+        cursor.execute(
+            """
+            UPDATE events_tickettype t SET booked = e.booked_seats,
+                available = e.available_seats, held = e.held_seats
+            FROM events_event e WHERE t.event_id = e.id AND e.name LIKE 'Sales %%'
             """
         )
     vacuum_analyze()
@@ -838,6 +876,10 @@ def report(
         f"| {_ratio(ev16['rps'], flash['spread-16']['rps'])} | ≥ 0.9 |",
         f"| bookings/s, one webhook endpoint subscribed / none "
         f"| {_ratio(flash['webhook-16']['rps'], ev16['rps'])} | ≥ 0.95 |",
+        f"| bookings/s, three ticket types / one type, one hot event "
+        f"| {_ratio(flash['types-16']['rps'], ev16['rps'])} | |",
+        f"| app CPU per booking, three ticket types / one type "
+        f"| {_ratio(flash['types-16']['app_ms'], ev16['app_ms'])} | |",
         "",
         "## Where the CPU goes, per booking (ms, 16 connections)",
         "",
@@ -1059,6 +1101,9 @@ def main() -> int:
     # Every scenario books events of its own: at a few hundred bookings a second, three rounds
     # on one shared event would deal each user more than ten tickets of it.
     event_sets = {s.key: seed_events(s.events, s.key) for s in plan}
+    type_sets = {
+        s.key: seed_ticket_types(event_sets[s.key], s.types - 1) for s in plan if s.types > 1
+    }
     services = list({s.service.key: s.service for s in plan}.values())
     redis_pid = None
     if redis:
@@ -1067,7 +1112,7 @@ def main() -> int:
         redis_pid = redis_client.Redis.from_url(REDIS_URL).info("server")["process_id"]
     log(f"serving {', '.join(s.label for s in services)}")
     with servers(services) as running:
-        sale = FlashSale(running, event_sets, redis_pid, args.users)
+        sale = FlashSale(running, event_sets, redis_pid, args.users, type_sets)
         if args.queue_only:
             sale.run(plan[0], 2)
             flash = {"evently-16": sale.run(plan[0], args.seconds)}

@@ -64,6 +64,63 @@ class Booking(models.Model):
     def __str__(self) -> str:
         return f"{self.quantity} x {self.event_id} for {self.user_id} ({self.status})"
 
+    @property
+    def item_rows(self) -> list["BookingItem"]:
+        """The booking's items in ticket order: as this process wrote them, or as read (with
+        `prefetch_related("items__ticket_type")` a list reads them all in one query)."""
+        rows = getattr(self, "item_list", None)
+        if rows is None:
+            rows = self.item_list = list(self.items.all())
+        return rows
+
+    def item_of_ticket(self, index: int) -> "BookingItem | None":
+        """The item whose seats include ticket `index`: the first item's quantity come first."""
+        for item in self.item_rows:
+            if index < item.quantity:
+                return item
+            index -= item.quantity
+        return None
+
+
+class BookingItem(models.Model):
+    """One line of a booking: `quantity` tickets of one type at the type's price then.
+
+    A booking's tickets are its items' seats in item order (by id): the first item's quantity
+    are tickets 0.., the next item's follow. `amount` is unit_price x quantity less any
+    discount the line was given, so a discount fits later without another table; the
+    booking's `total_amount` is the sum of its items' amounts.
+    """
+
+    # No index of its own: the unique (booking, ticket_type) index leads with it.
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="items", db_index=False
+    )
+    ticket_type = models.ForeignKey(
+        "events.TicketType", on_delete=models.PROTECT, related_name="booking_items"
+    )
+    quantity = models.PositiveSmallIntegerField()
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["booking", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "ticket_type"], name="bookings_bookingitem_one_per_type"
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1, quantity__lte=MAX_TICKETS_PER_BOOKING),
+                name="bookings_bookingitem_quantity_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0, amount__gte=0),
+                name="bookings_bookingitem_amounts_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.ticket_type_id} in {self.booking_id}"
+
 
 class TicketCheckIn(models.Model):
     """A ticket let in at the door. A ticket is a booking and a seat index (see

@@ -1,7 +1,7 @@
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
-from bookings.models import Booking
+from bookings.models import Booking, BookingItem
 from core.lookups import get_or_not_found
 
 
@@ -10,8 +10,15 @@ def visible_bookings(user: User) -> QuerySet[Booking]:
     return Booking.objects.all() if user.is_admin else Booking.objects.filter(user=user)
 
 
+def with_items(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
+    """Bookings with their items and each item's type: one more query for any number."""
+    return bookings.prefetch_related(
+        Prefetch("items", queryset=BookingItem.objects.select_related("ticket_type"))
+    )
+
+
 def bookings_of(*, user: User, status: str | None = None) -> QuerySet[Booking]:
-    bookings = Booking.objects.filter(user=user).select_related("event")
+    bookings = with_items(Booking.objects.filter(user=user).select_related("event"))
     if status:
         bookings = bookings.filter(status=status)
     return bookings.order_by("-created_at", "-id")
@@ -20,7 +27,7 @@ def bookings_of(*, user: User, status: str | None = None) -> QuerySet[Booking]:
 def booking_get(*, booking_id, user: User) -> Booking:
     """A booking the user may see (their own, or any for an admin); others are 404."""
     return get_or_not_found(
-        visible_bookings(user).select_related("event"),
+        with_items(visible_bookings(user).select_related("event")),
         pk=booking_id,
         message="No booking with this id.",
     )

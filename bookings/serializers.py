@@ -1,18 +1,35 @@
 from datetime import datetime
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.models import MAX_TICKETS_PER_BOOKING, Booking
+from bookings.models import MAX_TICKETS_PER_BOOKING, Booking, BookingItem
 from core.serializers import StrictInputSerializer
 from events.serializers import EventSummarySerializer
 from waitlist.serializers import WaitlistEntrySerializer
+
+
+class BookingItemSerializer(serializers.ModelSerializer):
+    ticket_type_id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(source="ticket_type.name", read_only=True)
+
+    class Meta:
+        model = BookingItem
+        fields = ["ticket_type_id", "name", "quantity", "unit_price", "amount"]
+        read_only_fields = fields
 
 
 class BookingSerializer(serializers.ModelSerializer):
     event_id = serializers.UUIDField(read_only=True)
     event = EventSummarySerializer(read_only=True)
     user_id = serializers.UUIDField(read_only=True)
+    items = BookingItemSerializer(
+        source="item_rows",
+        many=True,
+        read_only=True,
+        help_text="One line per ticket type; total_amount is the sum of their amounts.",
+    )
 
     class Meta:
         model = Booking
@@ -22,6 +39,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "event",
             "user_id",
             "quantity",
+            "items",
             "total_amount",
             "status",
             "booking_time",
@@ -77,6 +95,16 @@ def booking_body(booking: Booking) -> dict:
         },
         "user_id": str(booking.user_id),
         "quantity": booking.quantity,
+        "items": [
+            {
+                "ticket_type_id": str(item.ticket_type_id),
+                "name": item.ticket_type.name,
+                "quantity": item.quantity,
+                "unit_price": _AMOUNT.to_representation(item.unit_price),
+                "amount": _AMOUNT.to_representation(item.amount),
+            }
+            for item in booking.item_rows
+        ],
         "total_amount": _AMOUNT.to_representation(booking.total_amount),
         "status": booking.status,
         "booking_time": when(booking.booking_time),
@@ -92,12 +120,69 @@ class MyBookingsQuerySerializer(serializers.Serializer):
     )
 
 
-class BookingCreateInputSerializer(StrictInputSerializer):
-    event_id = serializers.UUIDField()
+class BookingItemInputSerializer(StrictInputSerializer):
+    ticket_type_id = serializers.UUIDField()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_TICKETS_PER_BOOKING)
-    join_waitlist = serializers.BooleanField(
-        default=True, help_text="When sold out: join the waitlist (202) or answer 409 sold_out."
+
+
+def _items_serializer(**kwargs) -> serializers.ListSerializer:
+    return BookingItemInputSerializer(
+        many=True, min_length=1, max_length=MAX_TICKETS_PER_BOOKING, **kwargs
     )
+
+
+@extend_schema_field(_items_serializer())
+class BookingItemsField(serializers.Field):
+    """`items`, read by a list of BookingItemInputSerializer only when a body has them.
+
+    Declared as that nested serializer, the list and its child would be copied and built again
+    for every booking body, `items` or not: a plain booking would pay for them."""
+
+    def to_internal_value(self, data):
+        lines = _items_serializer(data=data)
+        if not lines.is_valid():
+            raise serializers.ValidationError(lines.errors)
+        return lines.validated_data
+
+    def to_representation(self, value):
+        return _items_serializer(instance=value).data
+
+
+class BookingCreateInputSerializer(StrictInputSerializer):
+    """A booking: tickets of the event's only type (`quantity`), or of its types (`items`)."""
+
+    event_id = serializers.UUIDField()
+    quantity = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_TICKETS_PER_BOOKING,
+        required=False,
+        help_text="Tickets of the event's only active type (with several: 400 "
+        "ticket_type_required). Give this or `items`.",
+    )
+    items = BookingItemsField(
+        required=False,
+        help_text="Tickets per type, all or nothing (lines of one type add up); more than 10 in "
+        "all is 409 ticket_limit. Give this or `quantity`.",
+    )
+    join_waitlist = serializers.BooleanField(
+        default=True,
+        help_text="When sold out: join the waitlist (202; one type only) or answer 409 sold_out.",
+    )
+
+    _ONE_OF = "Give either quantity or items, not both nor neither."
+
+    def to_internal_value(self, data):
+        # Said beside the fields' own errors, so a body missing everything hears of all of it.
+        given = isinstance(data, dict) and ("quantity" in data) + ("items" in data)
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if given is not False and given != 1 and isinstance(exc.detail, dict):
+                exc.detail.setdefault("quantity", [self._ONE_OF])
+            raise
+        if given != 1:
+            raise serializers.ValidationError({"quantity": [self._ONE_OF]})
+        return value
 
 
 class BookingOutcomeSerializer(serializers.Serializer):

@@ -4,12 +4,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
 from analytics import day_totals
 from bookings import signals, statements
-from bookings.models import MAX_TICKETS_PER_PERSON, Booking, TicketCheckIn
+from bookings.models import (
+    MAX_TICKETS_PER_BOOKING,
+    MAX_TICKETS_PER_PERSON,
+    Booking,
+    BookingItem,
+    TicketCheckIn,
+)
 from bookings.selectors import visible_bookings
 from core import locks, metrics
 from core.exceptions import (
@@ -18,15 +25,18 @@ from core.exceptions import (
     CheckedIn,
     EventClosed,
     EventStarted,
+    Invalid,
     NotFound,
     NotOffered,
+    NotOnSale,
     OfferExpired,
     SoldOut,
     TicketLimit,
+    TicketTypeRequired,
 )
 from core.lookups import get_or_not_found
-from events.models import Event
-from events.seats import lock_event, move_seats
+from events.models import Event, TicketType
+from events.seats import lock_event, move_seats, move_type_seats
 from notifications.delivery import deliver_after_commit
 from notifications.models import Notification
 from notifications.services import notify
@@ -35,6 +45,14 @@ from waitlist.selectors import waitlist_entry_owned
 from waitlist.services import event_is_open, expire_offer, waitlist_join, waitlist_serve
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line a booking asks for: `quantity` tickets of a type."""
+
+    ticket_type_id: uuid.UUID
+    quantity: int
 
 
 @dataclass(frozen=True)
@@ -106,45 +124,87 @@ def _confirmation(event: Event, quantity: int, amount: Decimal, booking_id) -> d
     }
 
 
-def _record_booking(*, event: Event, user: User, quantity: int) -> Booking:
-    """Write a confirmed booking and its notification; the caller moves the seats and records
-    the sale."""
-    amount = event.price * quantity
+def _record_booking(*, event: Event, user: User, lines: list[tuple[TicketType, int]]) -> Booking:
+    """Write a confirmed booking, its items and its notification; the caller moves the seats and
+    records the sale."""
+    items = [
+        BookingItem(ticket_type=t, quantity=q, unit_price=t.price, amount=t.price * q)
+        for t, q in lines
+    ]
+    quantity = sum(item.quantity for item in items)
+    amount = sum((item.amount for item in items), Decimal("0.00"))
     booking = Booking.objects.create(event=event, user=user, quantity=quantity, total_amount=amount)
+    for item in items:
+        item.booking = booking
+    BookingItem.objects.bulk_create(items)
+    booking.item_list = items
     notify(user_ids=[user.pk], event=event, **_confirmation(event, quantity, amount, booking.pk))
     signals.booking_confirmed.send(sender=Booking, booking=booking)
     return booking
 
 
 def booking_confirm(
-    *, event: Event, user: User, quantity: int, from_held: bool, claims: Event | None = None
+    *,
+    event: Event,
+    user: User,
+    lines: list[tuple[TicketType, int]],
+    from_held: bool,
+    claims: Event | None = None,
 ) -> Booking:
-    """Record a confirmed booking on a locked event, taking free or held seats (an offer).
-    The caller holds `lock_buyer(user)`; `claims` is its `_live_claims` read, if it made one."""
+    """Record a confirmed booking on a locked event (with its types locked, `lock_event`),
+    taking free or held seats (an offer) of the event and of each line's type. The caller holds
+    `lock_buyer(user)` and has checked that the seats are there; `claims` is its
+    `_live_claims` read, if it made one."""
     claims = claims or _live_claims(event.pk, user)
+    quantity = sum(q for _, q in lines)
     _ensure_within_ticket_limit(claims, quantity, count_waitlist=not from_held)
-    amount = event.price * quantity
-    if from_held:
-        move_seats(event, held=-quantity, booked=quantity, revenue=amount, bookings=1)
-    else:
-        move_seats(event, available=-quantity, booked=quantity, revenue=amount, bookings=1)
-    booking = _record_booking(event=event, user=user, quantity=quantity)
+    amount = sum((t.price * q for t, q in lines), Decimal("0.00"))
+    source = "held" if from_held else "available"
+    move_seats(event, **{source: -quantity}, booked=quantity, revenue=amount, bookings=1)
+    for ticket_type, q in lines:
+        move_type_seats(event, ticket_type.pk, **{source: -q}, booked=q)
+    booking = _record_booking(event=event, user=user, lines=lines)
     day_totals.record_booking(booking, converted=from_held)
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return booking
 
 
-def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome | None:
-    """The common booking: one statement after the buyer's lock, the event row locked by it
-    only.
+def _fast_type(event: Event, quantity: int | None, lines: list[Line] | None, now):
+    """The one type and quantity a plain booking takes, from the process's copy of the event's
+    active types, or None when the locked path must answer (several lines, an ambiguous or
+    unknown type, not on sale, over the type's limit)."""
+    if lines is None:
+        if len(event.copy_types) != 1:
+            return None
+        values = event.copy_types[0]
+    else:
+        if len(lines) != 1:
+            return None
+        quantity = lines[0].quantity
+        values = next((v for v in event.copy_types if v[0] == lines[0].ticket_type_id), None)
+        if values is None:
+            return None
+    ticket_type = statements.copy_type(values)
+    ticket_type.is_active = True  # the copy holds active types only
+    if not ticket_type.on_sale_at(now) or quantity > ticket_type.max_per_booking:
+        return None
+    return ticket_type, quantity
 
-    The event is what this process has read of it before (`statements.booking_event`); one
-    statement then takes the seats under the row lock, if the event still is as read, is open
-    and has the seats, the account is live and the buyer stays within the ticket limit, and
-    writes the booking, its notification and the day's sales (`statements.book_free_seats`);
-    the transaction commits. None: the event is missing or closed, or the statement wrote
-    nothing, so the caller answers under the lock, which also tells which rule refused.
-    PostgreSQL only: SQLite, one writer at a time anyway, always takes the locked path.
+
+def _book_free_seats(
+    event_id, user: User, quantity: int | None, lines: list[Line] | None, now
+) -> BookingOutcome | None:
+    """The common booking: one statement after the buyer's lock, the event row and one type's
+    row locked by it only.
+
+    The event and its types are what this process has read of them before
+    (`statements.booking_event`); one statement then takes the seats under the row locks, if
+    the event still is as read, is open and has the seats, the type has them, the account is
+    live and the buyer stays within the ticket limit, and writes the booking, its item, its
+    notification and the day's sales (`statements.book_free_seats`); the transaction commits.
+    None: the event is missing or closed, the request is not one line of a type on sale, or the
+    statement wrote nothing, so the caller answers under the lock, which also tells which rule
+    refused. PostgreSQL only: SQLite, one writer at a time anyway, always takes the locked path.
     """
     if connection.vendor != "postgresql":
         return None
@@ -152,7 +212,11 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
     event = statements.booking_event(event_pk) if event_pk else None
     if event is None or not event_is_open(event, now):
         return None
-    amount = event.price * quantity
+    line = _fast_type(event, quantity, lines, now)
+    if line is None:
+        return None
+    ticket_type, quantity = line
+    amount = ticket_type.price * quantity
     booking = Booking(
         id=uuid.uuid4(),
         event=event,
@@ -165,9 +229,10 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
         updated_at=now,
     )
     notification_id = uuid.uuid4()
-    with metrics.seat_lock_wait():  # the statement takes the event's row lock
+    with metrics.seat_lock_wait():  # the statement takes the event's and the type's row locks
         written = statements.book_free_seats(
             event=event,
+            ticket_type=ticket_type,
             booking={f.attname: getattr(booking, f.attname) for f in Booking._meta.concrete_fields},
             notification={
                 "id": notification_id,
@@ -182,14 +247,80 @@ def _book_free_seats(event_id, user: User, quantity: int, now) -> BookingOutcome
     if not written:
         return None
     booking._state.adding = False
+    booking.item_list = [
+        BookingItem(
+            booking=booking,
+            ticket_type=ticket_type,
+            quantity=quantity,
+            unit_price=ticket_type.price,
+            amount=amount,
+        )
+    ]
     signals.booking_confirmed.send(sender=Booking, booking=booking)
     deliver_after_commit([notification_id])
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return BookingOutcome(booking=booking)
 
 
-def _book_or_wait(event_id, user: User, quantity: int, join_waitlist: bool, now) -> BookingOutcome:
-    """Book under the event's row lock, or join its waitlist (or refuse)."""
+def _resolve_lines(
+    event: Event, quantity: int | None, lines: list[Line] | None, now
+) -> list[tuple[TicketType, int]]:
+    """The locked event's types and quantities a booking asks for, each on sale and within its
+    `max_per_booking`; `{event_id, quantity}` means the event's only active type."""
+    types = event.locked_types
+    if lines is None:
+        active = [t for t in types.values() if t.is_active]
+        if len(active) != 1:
+            raise TicketTypeRequired(
+                ticket_types=[str(t.pk) for t in sorted(active, key=lambda t: (t.position, t.pk))]
+            )
+        lines = [Line(active[0].pk, quantity)]
+    resolved = []
+    for index, line in enumerate(lines):
+        ticket_type = types.get(line.ticket_type_id)
+        if ticket_type is None:
+            raise NotFound("No ticket type with this id for this event.")
+        if not ticket_type.on_sale_at(now):
+            raise NotOnSale(
+                f"{ticket_type.name} is not on sale now.",
+                ticket_type_id=str(ticket_type.pk),
+                sales_start=ticket_type.sales_start,
+                sales_end=ticket_type.sales_end,
+            )
+        if line.quantity > ticket_type.max_per_booking:
+            raise Invalid(
+                {
+                    f"items.{index}.quantity": [
+                        f"At most {ticket_type.max_per_booking} ticket(s) of {ticket_type.name} "
+                        "per booking."
+                    ]
+                },
+                f"At most {ticket_type.max_per_booking} ticket(s) of {ticket_type.name} "
+                "per booking.",
+            )
+        resolved.append((ticket_type, line.quantity))
+    return resolved
+
+
+def _sold_out(event: Event) -> SoldOut:
+    """409 sold_out with what is left of the event and of each active type (a type's
+    `available`; a booking of it needs the event's seats too)."""
+    available = {
+        str(t.pk): t.available
+        for t in sorted(event.locked_types.values(), key=lambda t: (t.position, t.pk))
+        if t.is_active
+    }
+    return SoldOut(
+        f"Only {event.available_seats} seat(s) are available.",
+        available_seats=event.available_seats,
+        available=available,
+    )
+
+
+def _book_or_wait(
+    event_id, user: User, quantity: int | None, lines: list[Line] | None, join_waitlist: bool, now
+) -> BookingOutcome:
+    """Book under the event's row lock (and its types'), or join its waitlist (or refuse)."""
     try:
         event = lock_event(event_id)
     except NotFound:
@@ -202,36 +333,58 @@ def _book_or_wait(event_id, user: User, quantity: int, join_waitlist: bool, now)
     claims = _live_claims(event.pk, user)
     if not event_is_open(event, now):
         raise EventClosed()
-    if event.available_seats >= quantity:
+    resolved = _resolve_lines(event, quantity, lines, now)
+    total = sum(q for _, q in resolved)
+    if event.available_seats >= total and all(t.available >= q for t, q in resolved):
         booking = booking_confirm(
-            event=event, user=user, quantity=quantity, from_held=False, claims=claims
+            event=event, user=user, lines=resolved, from_held=False, claims=claims
         )
         return BookingOutcome(booking=booking)
-    if not join_waitlist:
-        raise SoldOut(
-            f"Only {event.available_seats} seat(s) are available.",
-            available_seats=event.available_seats,
-        )
-    _ensure_within_ticket_limit(claims, quantity, count_waitlist=False)
-    return BookingOutcome(waitlist_entry=waitlist_join(event=event, user=user, quantity=quantity))
+    # Waitlisting is for one type: which type's seat would an entry of several wait for?
+    if not join_waitlist or len(resolved) > 1:
+        raise _sold_out(event)
+    _ensure_within_ticket_limit(claims, total, count_waitlist=False)
+    ticket_type = resolved[0][0]
+    entry = waitlist_join(event=event, user=user, quantity=total, ticket_type=ticket_type)
+    return BookingOutcome(waitlist_entry=entry)
+
+
+def _merged(items: list[dict]) -> list[Line]:
+    """The requested lines, those naming one type added up, in the order each type came."""
+    quantities: dict = {}
+    for item in items:
+        key = item["ticket_type_id"]
+        quantities[key] = quantities.get(key, 0) + item["quantity"]
+    return [Line(key, quantity) for key, quantity in quantities.items()]
 
 
 @metrics.counts_outcomes(metrics.BOOKING_CONFLICTS, conflicts_only=True)
 def booking_create(
-    *, event_id, user: User, quantity: int, join_waitlist: bool = True
+    *,
+    event_id,
+    user: User,
+    quantity: int | None = None,
+    items: list[dict] | None = None,
+    join_waitlist: bool = True,
 ) -> BookingOutcome:
-    """Book `quantity` seats, or join the waitlist when there are not enough.
+    """Book `quantity` seats of the event's only type, or the `items` ({ticket_type_id,
+    quantity}) of its types, all or nothing; or join the waitlist when a one-type request does
+    not fit.
 
     The seat check and the seat write are one step under the event's row lock, for every
-    process sharing the database. The common case (the seats are free) holds that lock only
-    from its UPDATE to the commit (`_book_free_seats`); anything else, or an event that changed
-    in between, is answered with the lock taken first (`_book_or_wait`).
+    process sharing the database. The common case (one type, the seats are free) holds that lock
+    only from its statement to the commit (`_book_free_seats`); anything else, or an event that
+    changed in between, is answered with the locks taken first (`_book_or_wait`).
     """
+    lines = None if items is None else _merged(items)
+    if lines is not None and sum(line.quantity for line in lines) > MAX_TICKETS_PER_BOOKING:
+        # More than anyone may hold of an event, whatever they hold already.
+        raise TicketLimit(f"At most {MAX_TICKETS_PER_PERSON} tickets per person and event.")
     now = timezone.now()
     with transaction.atomic():
         lock_buyer(user)
-        outcome = _book_free_seats(event_id, user, quantity, now) or _book_or_wait(
-            event_id, user, quantity, join_waitlist, now
+        outcome = _book_free_seats(event_id, user, quantity, lines, now) or _book_or_wait(
+            event_id, user, quantity, lines, join_waitlist, now
         )
     metrics.on_commit(metrics.BOOKED if outcome.booking else metrics.WAITLISTED)
     return outcome
@@ -265,6 +418,11 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
             revenue=-booking.total_amount,
             bookings=-1,
         )
+        booking.item_list = list(booking.items.select_related("ticket_type"))
+        for item in booking.item_list:
+            move_type_seats(
+                event, item.ticket_type_id, available=item.quantity, booked=-item.quantity
+            )
         notify(
             user_ids=[booking.user_id],
             event=event,
@@ -300,12 +458,21 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
             now,
         )
         booking.event = event
+    # Their items, read once: the messages show them and each type gets its seats back.
+    prefetch_related_objects(bookings, "items__ticket_type")
     if bookings:
         signals.bookings_cancelled.send(sender=Booking, bookings=bookings)
     if tickets:
         move_seats(
             event, available=tickets, booked=-tickets, revenue=-amount, bookings=-len(bookings)
         )
+        per_type: dict = {}
+        for booking in bookings:
+            for item in booking.item_rows:
+                per_type[item.ticket_type_id] = per_type.get(item.ticket_type_id, 0) + item.quantity
+        for ticket_type_id in sorted(per_type):
+            quantity = per_type[ticket_type_id]
+            move_type_seats(event, ticket_type_id, available=quantity, booked=-quantity)
     return bookings
 
 
@@ -325,8 +492,9 @@ def waitlist_offer_accept(*, entry_id, user: User):
             raise NotOffered()
         now = timezone.now()
         if now < entry.offer_expires_at and event_is_open(event, now):
+            ticket_type = event.locked_types[entry.ticket_type_id]
             booking = booking_confirm(
-                event=event, user=user, quantity=entry.quantity, from_held=True
+                event=event, user=user, lines=[(ticket_type, entry.quantity)], from_held=True
             )
             entry.status = WaitlistEntry.Status.ACCEPTED
             entry.booking = booking

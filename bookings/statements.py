@@ -8,17 +8,19 @@ the ORM code it replaces: the same rows, counters and day totals.
 
 - `event_claims`: the event, unlocked, with what the buyer already holds of it and whether
   their account is live, in one query. The locked path's read (`bookings.services`).
-- `book_free_seats`: takes the seats under the event's row lock if the event still is what
-  the booking describes (`booking_event`), the account is live and the buyer stays within
-  the ticket limit, and in the same statement writes the booking, its notification and the
-  day's sales. The row lock is held from this statement to the commit: with no
-  Idempotency-Key, nothing else; with one, the booking is a savepoint of the key's
-  transaction, which renders the answer and writes the key row (one more statement) before
-  it commits.
-- `booking_event`: what a booking shows of an event (name, venue, time, price, status), from
-  this process's copy, read once. A copy, not a cache anything relies on: `book_free_seats`
-  compares every one of those values with the locked row and writes nothing when one
-  differs, and the locked path refreshes the copy from the row it read.
+- `book_free_seats`: takes the seats of the event and of one ticket type, under their row
+  locks (the event's, then the type's, the order core/locks.py states), if the event still
+  is what the booking describes (`booking_event`), the type has the seats, the account is live
+  and the buyer stays within the ticket limit, and in the same statement writes the booking,
+  its item, its notification and the day's sales. The row locks are held from this
+  statement to the commit: with no Idempotency-Key, nothing else; with one, the booking is a
+  savepoint of the key's transaction, which renders the answer and writes the key row (one
+  more statement) before it commits.
+- `booking_event`: what a booking shows of an event (name, venue, time, price, status) and of
+  its active ticket types, from this process's copy, read once. A copy, not a cache anything
+  relies on: `book_free_seats` compares every one of those values (the types' through the
+  event's `ticket_types_version`) with the locked row and writes nothing when one differs,
+  and the locked path refreshes the copy from the rows it read.
 """
 
 import functools
@@ -31,9 +33,9 @@ from django.db import connection, models
 
 from accounts.models import User
 from analytics.models import SalesDay
-from bookings.models import MAX_TICKETS_PER_PERSON, Booking
+from bookings.models import MAX_TICKETS_PER_PERSON, Booking, BookingItem
 from core import locks
-from events.models import Event
+from events.models import Event, TicketType
 from notifications.models import Notification
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 
@@ -198,16 +200,36 @@ def _from_db_fields(fields: tuple[models.Field, ...], values) -> list:
 # --- booking_event ------------------------------------------------------------------------
 
 # What a booking reads of its event: the answer's and the notification's text, the price, and
-# whether it is open. `book_free_seats` compares each of them with the locked row.
-DESCRIBED = ("id", "name", "venue", "event_time", "price", "status")
+# whether it is open, and the version of its ticket types. `book_free_seats` compares each of
+# them with the locked row; the version stands for every type's DESCRIBED_TYPE values, which
+# change only with it (events.services bumps it under the event lock).
+DESCRIBED = ("id", "name", "venue", "event_time", "price", "ticket_types_version", "status")
 _DESCRIBED_FIELDS = tuple(f for f in _fields(Event) if f.attname in DESCRIBED)  # model order
+# What a booking reads of a type: the item's name and price, and whether it sells now.
+DESCRIBED_TYPE = ("id", "name", "price", "sales_start", "sales_end", "max_per_booking")
+_DESCRIBED_TYPE_FIELDS = tuple(f for f in _fields(TicketType) if f.attname in DESCRIBED_TYPE)
 _DESCRIBE_SQL = (
-    f"SELECT {', '.join(_q(f.column) for f in _DESCRIBED_FIELDS)} FROM {_table(Event)} "
-    f"WHERE {_column(Event, 'id')} = %s"
+    f"SELECT {', '.join('e.' + _q(f.column) for f in _DESCRIBED_FIELDS)}, "
+    f"{', '.join('t.' + _q(f.column) for f in _DESCRIBED_TYPE_FIELDS)} "
+    f"FROM {_table(Event)} e LEFT JOIN {_table(TicketType)} t "
+    f"ON t.{_column(TicketType, 'event')} = e.{_column(Event, 'id')} "
+    f"AND t.{_column(TicketType, 'is_active')} "
+    f"WHERE e.{_column(Event, 'id')} = %s "
+    f"ORDER BY t.{_column(TicketType, 'position')}, t.{_column(TicketType, 'id')}"
 )
-# event id -> its DESCRIBED values, in model order, as the model takes them. A plain dict:
-# each operation is atomic under the GIL, and it is emptied when full rather than aged.
-_COPIES: dict[Any, tuple] = {}
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """An event's DESCRIBED values, and each active type's DESCRIBED_TYPE values, by position."""
+
+    event: tuple
+    types: tuple[tuple, ...]
+
+
+# event id -> its _Copy, as the models take the values. A plain dict: each operation is
+# atomic under the GIL, and it is emptied when full rather than aged.
+_COPIES: dict[Any, _Copy] = {}
 _COPIES_MAX = 4096
 
 
@@ -215,42 +237,76 @@ def _described(event: Event) -> tuple:
     return tuple(getattr(event, f.attname) for f in _DESCRIBED_FIELDS)
 
 
-def _keep(event_id, values: tuple) -> None:
+def _keep(event_id, copy: _Copy) -> None:
     if len(_COPIES) >= _COPIES_MAX:
         _COPIES.clear()
-    _COPIES[event_id] = values
+    _COPIES[event_id] = copy
 
 
 def booking_event(event_id) -> Event | None:
     """The event with the DESCRIBED fields loaded and the others deferred (its seat counters
-    are read under the lock, by the statement): from this process's copy, or read once and
-    copied. None if there is no such event. The copy may be out of date; `book_free_seats`
-    then writes nothing, and the locked path brings the copy up to date (`remember_event`).
+    are read under the lock, by the statement), carrying `copy_types`: its active types'
+    DESCRIBED_TYPE values, by position (`copy_type` makes one a TicketType). From this
+    process's copy, or read once and copied. None if there is no such event. The copy may be
+    out of date; `book_free_seats` then writes nothing, and the locked path brings the copy up
+    to date (`remember_event`).
     """
-    values = _COPIES.get(event_id)
-    if values is None:
+    copy = _COPIES.get(event_id)
+    if copy is None:
         with connection.cursor() as cursor:
             cursor.execute(_DESCRIBE_SQL, [Event._meta.pk.get_db_prep_value(event_id, connection)])
-            row = cursor.fetchone()
-        if row is None:
+            rows = cursor.fetchall()
+        if not rows:
             return None
-        values = tuple(_from_db_fields(_DESCRIBED_FIELDS, row))
-        _keep(event_id, values)
-    return Event.from_db(connection.alias, DESCRIBED, values)
+        count = len(_DESCRIBED_FIELDS)
+        copy = _Copy(
+            tuple(_from_db_fields(_DESCRIBED_FIELDS, rows[0][:count])),
+            tuple(
+                tuple(_from_db_fields(_DESCRIBED_TYPE_FIELDS, row[count:]))
+                for row in rows
+                if row[count] is not None
+            ),
+        )
+        _keep(event_id, copy)
+    event = Event.from_db(connection.alias, DESCRIBED, copy.event)
+    event.copy_types = copy.types
+    return event
+
+
+def copy_type(values: tuple) -> TicketType:
+    """A TicketType from one of `booking_event`'s `copy_types`."""
+    return TicketType.from_db(connection.alias, DESCRIBED_TYPE, values)
 
 
 def remember_event(event: Event) -> None:
-    """Bring this process's copy of `event` up to date from a full read of its row."""
-    _keep(event.pk, _described(event))
+    """Bring this process's copy of `event` up to date from a full read of its row and of its
+    types (a locked event's `locked_types`)."""
+    active = sorted(
+        (t for t in event.locked_types.values() if t.is_active), key=lambda t: (t.position, t.pk)
+    )
+    types = tuple(tuple(getattr(t, f.attname) for f in _DESCRIBED_TYPE_FIELDS) for t in active)
+    _keep(event.pk, _Copy(_described(event), types))
 
 
 # --- book_free_seats ----------------------------------------------------------------------
 
 
+# The booking's quantity, given once (`q`): psycopg converts a statement's placeholders once
+# and keeps the result only for statements of at most 50 parameters
+# (psycopg._queries.MAX_CACHED_STATEMENT_PARAMS); past that it parses the whole statement
+# again on every booking.
+_Q = "(SELECT n FROM q)"
+
+
 def _take_sql() -> str:
+    """Lock the event row if it is as described and has the seats, then take the type's seats
+    if it has them, then the event's: `locked` (the event's row lock) is read before `typed`
+    locks the type row, and `taken` only runs on what `typed` took, so the locks follow the one
+    order (event, then type) and nothing changes unless both have the seats."""
     e = {name: _column(Event, name) for name in (
         "id", "price", "available_seats", "booked_seats", "revenue", "confirmed_bookings",
     )}  # fmt: skip
+    t = {name: _column(TicketType, name) for name in ("id", "event", "available", "booked")}
     # The row is found by its key alone: the other values are compared with IS NOT DISTINCT
     # FROM, which no index answers. With `=`, and a range on the time, the planner may take the
     # index on the event's time (or the upcoming events' partial one) for the row, and scan
@@ -260,22 +316,38 @@ def _take_sql() -> str:
         f"e.{_q(f.column)} IS NOT DISTINCT FROM %s" for f in _DESCRIBED_FIELDS[1:]
     )
     event_id = f"e.{e['id']}"
-    return (
-        f"UPDATE {_table(Event)} e SET "
-        f"{e['available_seats']} = e.{e['available_seats']} - %s, "
-        f"{e['booked_seats']} = e.{e['booked_seats']} + %s, "
-        # Rounded in the statement, as events.seats rounds every revenue change.
-        f"{e['revenue']} = ROUND(e.{e['revenue']} + e.{e['price']} * %s, 2) + 0, "
-        f"{e['confirmed_bookings']} = e.{e['confirmed_bookings']} + 1 "
+    # FOR UPDATE rechecks these conditions on the row as the last writer left it.
+    locked = (
+        f"SELECT {event_id} FROM {_table(Event)} e "
         # As described: the caller only books an event its copy shows open (scheduled, not
         # started), so the row, with the copy's status and time, is open too.
         f"WHERE {event_id} = %s AND {as_described} "
-        f"AND e.{e['available_seats']} >= %s "
+        f"AND e.{e['available_seats']} >= {_Q} "
         # The buyer's lock is held, so this statement sees every booking of theirs.
-        f"AND {_held_sql(event_id)} + {_pending_sql(event_id)} + %s <= %s "
-        f"AND {_LIVE_ACCOUNT_SQL} "
+        f"AND {_held_sql(event_id)} + {_pending_sql(event_id)} + {_Q} <= %s "
+        f"AND {_LIVE_ACCOUNT_SQL} FOR UPDATE"
+    )
+    # The type's name, price and window are as in the copy: the event's ticket_types_version
+    # says so. A subquery of one value (an InitPlan) runs before the type row is looked for.
+    typed = (
+        f"UPDATE {_table(TicketType)} t SET "
+        f"{t['available']} = t.{t['available']} - {_Q}, {t['booked']} = t.{t['booked']} + {_Q} "
+        f"WHERE t.{t['id']} = %s AND t.{t['event']} = (SELECT {e['id']} FROM locked) "
+        f"AND t.{t['available']} >= {_Q} "
+        f"RETURNING t.{t['event']}"
+    )
+    taken = (
+        f"UPDATE {_table(Event)} e SET "
+        f"{e['available_seats']} = e.{e['available_seats']} - {_Q}, "
+        f"{e['booked_seats']} = e.{e['booked_seats']} + {_Q}, "
+        # Rounded in the statement, as events.seats rounds every revenue change.
+        f"{e['revenue']} = ROUND(e.{e['revenue']} + %s, 2) + 0, "
+        f"{e['confirmed_bookings']} = e.{e['confirmed_bookings']} + 1 "
+        f"WHERE {event_id} = (SELECT {t['event']} FROM typed) "
         f"RETURNING {event_id}"
     )
+    quantity = "q AS (SELECT %s::integer AS n)"
+    return f"{quantity}, locked AS ({locked}), typed AS ({typed}), taken AS ({taken})"
 
 
 def _sales_upsert_sql(source: str) -> str:
@@ -291,9 +363,25 @@ def _sales_upsert_sql(source: str) -> str:
     )
 
 
+def _insert_item_sql() -> str:
+    """The booking's one item: its type and unit price given, the rest from the booking row."""
+    i = {name: _column(BookingItem, name) for name in (
+        "booking", "ticket_type", "quantity", "unit_price", "amount",
+    )}  # fmt: skip
+    return (
+        f"INSERT INTO {_table(BookingItem)} ({i['booking']}, {i['ticket_type']}, "
+        f"{i['quantity']}, {i['unit_price']}, {i['amount']}) "
+        f"SELECT booking.{_column(Booking, 'id')}, %s, booking.{_column(Booking, 'quantity')}, "
+        f"%s, booking.{_column(Booking, 'total_amount')} FROM booking"
+    )
+
+
 _BOOK_SQL = (
-    f"WITH taken AS ({_take_sql()}), "
-    f"booking AS ({_insert_from(Booking, 'taken')} RETURNING 1), "
+    f"WITH {_take_sql()}, "
+    f"booking AS ({_insert_from(Booking, 'taken')} RETURNING "
+    f"{_column(Booking, 'id')}, {_column(Booking, 'quantity')}, "
+    f"{_column(Booking, 'total_amount')}), "
+    f"item AS ({_insert_item_sql()} RETURNING 1), "
     f"notification AS ({_insert_from(Notification, 'booking')} RETURNING 1) "
     f"{_sales_upsert_sql('taken')}"
 )
@@ -302,50 +390,60 @@ _BOOK_SQL = (
 def book_free_seats(
     *,
     event: Event,
+    ticket_type: TicketType,
     booking: dict[str, Any],
     notification: dict[str, Any],
     sales_day: tuple,
 ) -> bool:
-    """Take `booking`'s seats of `event` (from `booking_event`) and write the booking, its
-    notification and the day's sales, in one statement, if under the row lock the event still
-    has the DESCRIBED values the booking used (so its status and time are those the caller
-    found open, `event_is_open`) and has the seats, the buyer's account is live, and their
-    tickets and waited-for seats stay within MAX_TICKETS_PER_PERSON. False: nothing was
-    written, and the caller finds out why under the locks.
+    """Take `booking`'s seats of `event` (from `booking_event`) and of `ticket_type` (one of
+    its `copy_types`), and write the booking, its one item, its notification and the day's
+    sales, in one statement, if under the row locks the event still has the DESCRIBED values
+    the booking used (so its status and time are those the caller found open,
+    `event_is_open`, and its types are as copied) and has the seats, the type has the seats,
+    the buyer's account is live, and their tickets and waited-for seats stay within
+    MAX_TICKETS_PER_PERSON. False: nothing was written, and the caller finds out why under the
+    locks.
 
     `booking` and `notification` map field names to values (the rest take their defaults);
-    `sales_day` is (day, shard). The caller holds the buyer's lock. The UPDATE is what locks
-    the event row, until the commit.
+    `sales_day` is (day, shard). The caller holds the buyer's lock. The statement locks the
+    event row, then the type's, until the commit.
     """
     quantity = booking["quantity"]
+    amount: Decimal = booking["total_amount"]
     ops = connection.ops
     described = [
         ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
         for value in _described(event)
     ]
     buyer = booking["user_id"]
-    take = [
-        *[quantity] * 3,
+    locked = [
         *described,
-        quantity,
         *_held_params(buyer),
         *_pending_params(buyer),
-        quantity,
         MAX_TICKETS_PER_PERSON,
         buyer,  # the live account
     ]
-    amount: Decimal = booking["total_amount"]
+    typed = [ticket_type.pk]
+    taken = [amount]
     sale = [ops.adapt_datefield_value(sales_day[0]), sales_day[1], 1, quantity, amount, 0, 0]
     params = [
-        *take,
+        quantity,  # q
+        *locked,
+        *typed,
+        *taken,
         *row_values(Booking, booking),
+        ticket_type.pk,  # the item's type and unit price
+        ticket_type.price,
         *row_values(Notification, notification),
         *sale,
     ]
-    locks.acquire(locks.EVENT)  # the UPDATE locks the event row
+    locks.acquire(locks.EVENT)  # `locked` locks the event row
     with connection.cursor() as cursor:
         cursor.execute(_BOOK_SQL, params)
         written = cursor.rowcount == 1
     if written:
+        locks.acquire(locks.TICKET_TYPES)  # `typed` locked the type's row after the event's
         locks.acquire(locks.DAY_TOTALS)  # the upsert locked its day totals row, last
+    # Written or not, this transaction holds the event's lock now: the locked path that follows
+    # a refusal locks the event (again) and then its types, whatever `typed` left locked.
     return written

@@ -204,3 +204,39 @@ class CheckedIn(DomainError):
     code = "checked_in"
     title = "Ticket checked in"
     default_detail = "A ticket of this booking has been checked in; it can no longer be cancelled."
+
+
+class NotOnSale(DomainError):
+    code = "not_on_sale"
+    title = "Not on sale"
+    default_detail = "This ticket type is not on sale now."
+
+
+class TicketTypeRequired(DomainError):
+    """`{event_id, quantity}` for an event that sells several types: which one is meant?"""
+
+    status = 400
+    code = "ticket_type_required"
+    title = "Ticket type required"
+    default_detail = "This event sells several ticket types: book with `items`."
+
+
+class SeveralTicketTypes(DomainError):
+    code = "several_ticket_types"
+    title = "Several ticket types"
+    default_detail = "This event sells several ticket types: change the price of each type instead."
+
+
+class TicketTypeSold(DomainError):
+    code = "ticket_type_sold"
+    title = "Ticket type sold"
+    default_detail = (
+        "Tickets of this type were booked or waited for: deactivate it (is_active false) "
+        "instead of deleting it."
+    )
+
+
+class LastTicketType(DomainError):
+    code = "last_ticket_type"
+    title = "Last ticket type"
+    default_detail = "An event keeps at least one active ticket type."

@@ -5,6 +5,8 @@
     BUYER            one person's tickets, whatever the event (named lock)
     EVENT            an event's row: SELECT ... FOR UPDATE (`events.seats.lock_event`), or the
                      conditional UPDATE of a plain booking (`bookings.statements`)
+    TICKET_TYPES     that event's ticket type rows, in id order (`ticket_type_rows`), or the
+                     plain booking's UPDATE of its one type, which follows its event lock
     EVENT_ROWS       that event's bookings or waitlist entries (`rows`)
     DAY_TOTALS       rows of per-day totals shared by many events: sales (`analytics.day_totals`)
                      and scheduled events (`events.summary`), upserted in key order
@@ -28,12 +30,13 @@ import hashlib
 from django.db import connection
 from django.db.models import QuerySet
 
-ACCOUNT, IDEMPOTENCY_KEY, BUYER, EVENT, EVENT_ROWS, DAY_TOTALS, OUTBOX = range(7)
+ACCOUNT, IDEMPOTENCY_KEY, BUYER, EVENT, TICKET_TYPES, EVENT_ROWS, DAY_TOTALS, OUTBOX = range(8)
 NAMES = (
     "account",
     "idempotency key",
     "buyer",
     "event",
+    "event's ticket types",
     "event's bookings or waitlist entries",
     "day totals",
     "notification outbox",
@@ -90,6 +93,12 @@ def rows(queryset: QuerySet, kind: int = EVENT_ROWS) -> QuerySet:
     """`queryset` locked FOR UPDATE, as a lock of `kind` (by default an event's rows)."""
     acquire(kind)
     return queryset.select_for_update()
+
+
+def ticket_type_rows(queryset: QuerySet) -> QuerySet:
+    """`queryset` of one event's ticket types locked FOR UPDATE in id order, the one order in
+    which type rows are locked (after their event's row)."""
+    return rows(queryset.order_by("pk"), TICKET_TYPES)
 
 
 def _named_locks_needed() -> bool:

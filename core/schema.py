@@ -80,3 +80,16 @@ def document_empty_query_values(result, generator, request, public):
                     if EMPTY_MEANS_ABSENT not in text:
                         parameter["description"] = f"{text} {EMPTY_MEANS_ABSENT}".strip()
     return result
+
+
+def booking_quantity_or_items(result, generator, request, public):
+    """A booking names `quantity` or `items`, exactly one of them: said in the schema, where a
+    serializer's fields cannot say it."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in ("BookingCreateInputRequest", "BookingCreateInput"):
+        if name in schemas:
+            schemas[name]["oneOf"] = [{"required": ["quantity"]}, {"required": ["items"]}]
+            items = schemas[name].get("properties", {}).get("items")
+            if items is not None:
+                items.update(minItems=1, maxItems=10)
+    return result

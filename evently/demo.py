@@ -51,7 +51,7 @@ from bookings.tickets.services import ticket_check_in
 from core import locks
 from core.exceptions import AlreadyCancelled, DomainError
 from events.models import Event
-from events.services import event_cancel, event_create, event_message_send
+from events.services import event_cancel, event_create, event_message_send, ticket_type_create
 from notifications.delivery import deliver
 from waitlist.models import WaitlistEntry
 from waitlist.services import waitlist_entry_leave, waitlist_expire_due
@@ -79,6 +79,12 @@ UPCOMING = [
     ("Food Market Tasting Tour", "Old Harbour Market", 12, 150, "18.00"),
     ("Open-Air Cinema: Classics", "Riverside Lawn", 28, 300, "9.00"),
     ("Poetry Slam Finals", "The Loft", 2, 40, "8.00"),
+]
+# The conference sells three ticket types; every other event its one "General admission".
+CONFERENCE_TYPES = [
+    # name, price, quota, max per booking
+    ("Early bird", "99.00", 120, 4),
+    ("Student", "49.00", 40, 1),
 ]
 # Events that took place during the month (days before now).
 PAST = [
@@ -209,6 +215,17 @@ class DemoStory:
         evening = self.now.replace(hour=19, minute=0, second=0, microsecond=0)
         for name, venue, days, capacity, price in UPCOMING:
             self.create_event(name, venue, evening + timedelta(days=days), capacity, price)
+        conference = Event.objects.get(name="Django Conference Day")
+        for position, (name, price, quota, most) in enumerate(CONFERENCE_TYPES, start=1):
+            ticket_type_create(
+                event_id=conference.pk,
+                actor=self.admin,
+                name=name,
+                price=Decimal(price),
+                quota=quota,
+                max_per_booking=most,
+                position=position,
+            )
         for name, venue, days_ago, capacity, price in PAST:
             past = self.create_event(
                 name, venue, evening - timedelta(days=days_ago), capacity, price
@@ -248,12 +265,25 @@ class DemoStory:
     ) -> None:
         try:
             booking = booking_create(
-                event_id=event.pk, user=person, quantity=quantity, join_waitlist=False
+                event_id=event.pk, user=person, join_waitlist=False, **self.order(event, quantity)
             ).booking
         except DomainError:  # sold out, started or cancelled, or the person's ten tickets
             return
         if cancel_after is not None:
             self.timeline.at(timezone.now() + cancel_after, self.cancel, booking)
+
+    def order(self, event: Event, quantity: int) -> dict:
+        """What a buyer asks for: `quantity` tickets, of one of the types on sale when the event
+        sells several (each type as likely, within its limit per booking)."""
+        types = [t for t in event.ticket_types.all() if t.on_sale_at(timezone.now())]
+        if len(types) < 2:
+            return {"quantity": quantity}
+        chosen = self.rng.choice(types)
+        return {
+            "items": [
+                {"ticket_type_id": chosen.pk, "quantity": min(quantity, chosen.max_per_booking)}
+            ]
+        }
 
     def book_something(self, person: User, quantity: int, cancel_after) -> None:
         """A booking for one of the events on sale at this moment, the popular ones likelier."""

@@ -19,7 +19,7 @@ from core.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
 from core.exceptions import DomainError, NotFound
 from core.validators import one_line
 from events import selectors, services
-from events.models import Event
+from events.models import Event, TicketType
 from notifications.selectors import event_message_deliveries
 from waitingroom.services import queue_status
 from waitlist.admin import entry_badge
@@ -156,6 +156,38 @@ class WaitlistInline(_RecordsInline):
         return admin_tools.when(entry.joined_at)
 
 
+class TicketTypeInline(admin.StackedInline):
+    """The event's ticket types, edited on its page. Saved through events.services (see
+    `EventAdmin.save_formset`), so quotas, the event's price and the waitlist stay in step."""
+
+    model = TicketType
+    extra = 0
+    # Stacked, a few fields a line: a row of them all is wider than a 1366 px screen.
+    fields = (
+        ("name", "price", "quota"),
+        ("available", "booked", "held"),
+        ("sales_start", "sales_end"),
+        ("max_per_booking", "position", "is_active"),
+    )
+    readonly_fields = ("available", "booked", "held")
+    ordering = ("position", "id")
+    # Sales windows in the time zone named beside them, as on the event's own fields.
+    formfield_overrides = {models.DateTimeField: {"widget": admin_tools.ZonedSplitDateTime}}
+
+    # `obj` is the event: a cancelled one is a record, its types shown but not changed.
+    def _open(self, obj) -> bool:
+        return obj is None or obj.status != Event.Status.CANCELLED
+
+    def has_add_permission(self, request, obj=None):
+        return self._open(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._open(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._open(obj)
+
+
 @admin.register(Event)
 class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
     form = EventAdminForm
@@ -176,7 +208,7 @@ class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
     date_hierarchy = "event_time"
     ordering = ("-event_time",)
     actions = ("cancel_events",)
-    inlines = (BookingInline, WaitlistInline)
+    inlines = (TicketTypeInline, BookingInline, WaitlistInline)
     formfield_overrides = {models.DateTimeField: {"widget": admin_tools.ZonedSplitDateTime}}
     # Seat counters and status belong to the services that keep the books balanced.
     readonly_fields = (
@@ -479,6 +511,48 @@ class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
             self.message_user(request, exc.detail, level=messages.ERROR)
             return
         obj.refresh_from_db()
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not TicketType:
+            return super().save_formset(request, form, formset, change)
+        fields = services.TICKET_TYPE_FIELDS
+        # What the change message (the admin's history) lists; the services did the writes.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.forms:
+            if not inline_form.has_changed() and inline_form not in formset.deleted_forms:
+                continue
+            ticket_type = inline_form.instance
+            data = inline_form.cleaned_data
+            try:
+                if inline_form in formset.deleted_forms:
+                    if ticket_type.pk:
+                        services.ticket_type_delete(
+                            ticket_type_id=ticket_type.pk, actor=request.user
+                        )
+                elif ticket_type._state.adding:
+                    services.ticket_type_create(
+                        event_id=form.instance.pk,
+                        actor=request.user,
+                        **{f: data[f] for f in fields if f in data},
+                    )
+                else:
+                    changes = {f: data[f] for f in inline_form.changed_data if f in fields}
+                    services.ticket_type_update(
+                        ticket_type_id=ticket_type.pk, actor=request.user, changes=changes
+                    )
+            except DomainError as exc:
+                self.message_user(
+                    request,
+                    f"{data.get('name') or ticket_type}: {exc.detail}",
+                    level=messages.ERROR,
+                )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """The event's form and its ticket types saved as one service call each, each its own
+        transaction, not inside one around the whole form as the admin has it: every service
+        takes its locks in the order of core/locks.py from the event row down, which a
+        second service in the same transaction would take again after the lower ones."""
+        return self._changeform_view(request, object_id, form_url, extra_context)
 
     def delete_model(self, request, obj):
         services.event_delete(event_id=obj.pk, actor=request.user)

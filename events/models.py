@@ -44,7 +44,13 @@ class Event(models.Model):
     confirmed_bookings = models.PositiveIntegerField(default=0)
     cancelled_bookings = models.PositiveIntegerField(default=0)
     cancelled_tickets = models.PositiveIntegerField(default=0)
+    # The lowest price of the active ticket types, kept by events.ticket_types with them (the
+    # list's filters and ordering read it).
     price = models.DecimalField(max_digits=10, decimal_places=2)
+    # Bumped by every write to the event's ticket types, under the event lock: the plain
+    # booking's statement compares it with its copy of the types (bookings.statements), so a
+    # type changed behind the copy's back is never sold from the copy.
+    ticket_types_version = models.PositiveIntegerField(default=0, db_default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -148,3 +154,81 @@ class ScheduledDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.events}"
+
+
+class TicketType(models.Model):
+    """One kind of ticket an event sells: its own price, quota and sales window.
+
+    Like the event's seats, a type's quota is kept in three counters that always add up:
+
+        available + booked + held == quota
+
+    `booked` is the confirmed tickets of the type and `held` its seats held by waitlist offers
+    (and, later, by pending checkouts). A ticket of a type also takes a seat of its event, so
+    the event's capacity caps every quota: quotas may add up to more than the capacity. The
+    counters move only with the event row locked, then the type rows by id
+    (`core.locks.TICKET_TYPES`), and the database refuses any write that breaks the sum.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="ticket_types")
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="")
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    quota = models.PositiveIntegerField()
+    available = models.PositiveIntegerField()
+    booked = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    # A null bound is open: on sale from creation, or until the event starts.
+    sales_start = models.DateTimeField(null=True, blank=True)
+    sales_end = models.DateTimeField(null=True, blank=True)
+    max_per_booking = models.PositiveSmallIntegerField(default=10)
+    position = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quota__gte=1, quota__lte=MAX_CAPACITY),
+                name="events_tickettype_quota_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(available__gte=0, booked__gte=0, held__gte=0),
+                name="events_tickettype_counters_non_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(quota=F("available") + F("booked") + F("held")),
+                name="events_tickettype_seats_balance",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="events_tickettype_price_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_per_booking__gte=1, max_per_booking__lte=10),
+                name="events_tickettype_max_per_booking_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(sales_start__isnull=True)
+                | Q(sales_end__isnull=True)
+                | Q(sales_start__lt=F("sales_end")),
+                name="events_tickettype_sales_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.price})"
+
+    @property
+    def taken(self) -> int:
+        return self.booked + self.held
+
+    def on_sale_at(self, now) -> bool:
+        """Active, and `now` inside the sales window."""
+        return (
+            self.is_active
+            and (self.sales_start is None or self.sales_start <= now)
+            and (self.sales_end is None or now < self.sales_end)
+        )

@@ -1,12 +1,17 @@
-"""The seat counters of an event, and the only code that moves them, apart from the plain
-booking's one statement (bookings.statements), which does the same in SQL.
+"""The seat counters of an event and of its ticket types, and the only code that moves them,
+apart from the plain booking's one statement (bookings.statements), which does the same in SQL.
 
 Every change happens with the event row locked (`lock_event`) inside the caller's transaction
 and is written with F-expressions, so any number of processes on any number of machines keep
 
     available_seats + booked_seats + held_seats == total_capacity
 
-which the database also enforces (`events_event_seats_balance`).
+which the database also enforces (`events_event_seats_balance`), and per ticket type
+
+    available + booked + held == quota
+
+(`events_tickettype_seats_balance`). A seat of a type is also a seat of its event: every move
+of a type's counters moves the event's by as much, in the same transaction.
 """
 
 from decimal import Decimal
@@ -16,7 +21,7 @@ from django.db.models.functions import Round
 
 from core import locks, metrics
 from core.lookups import get_or_not_found
-from events.models import Event
+from events.models import Event, TicketType
 
 ZERO = Decimal("0.00")
 
@@ -29,19 +34,54 @@ def _revenue_plus(amount: Decimal):
     return Round(F("revenue") + amount, 2) + ZERO
 
 
-def lock_event(event_id) -> Event:
+def lock_event(event_id, *, with_types: bool = True) -> Event:
     """Lock the event row for the rest of the transaction (404 if there is none).
 
     Every write that touches an event's seats, bookings or waitlist takes this lock first, so
     they are serialized per event, and rows of one event are always locked in the same order:
-    the event, then its bookings or waitlist entries.
+    the event, its ticket types, then its bookings or waitlist entries.
+
+    The event's ticket types are locked right after it, in id order (`locks.TICKET_TYPES`), and
+    kept on it as `locked_types` (id -> TicketType): every write that locks an event may move
+    seats of its types or serve its waitlist, and the types come before the event's bookings
+    and waitlist entries in the lock order. A write that moves no seat (a message to the
+    ticket holders) passes `with_types=False`.
     """
-    with metrics.seat_lock_wait():
-        return get_or_not_found(
+    with metrics.seat_lock_wait():  # the event's lock, and its types' right after it
+        event = get_or_not_found(
             locks.rows(Event.objects.all(), locks.EVENT),
             pk=event_id,
             message="No event with this id.",
         )
+        if with_types:
+            lock_ticket_types(event)
+    return event
+
+
+def lock_ticket_types(event: Event) -> dict:
+    """Lock a locked event's ticket types (id order) and keep them on it as `locked_types`."""
+    event.locked_types = {
+        t.pk: t for t in locks.ticket_type_rows(TicketType.objects.filter(event_id=event.pk))
+    }
+    return event.locked_types
+
+
+def move_type_seats(
+    event: Event, ticket_type_id, *, available: int = 0, booked: int = 0, held: int = 0
+) -> None:
+    """Apply a balanced change to one of a locked event's (locked) types' counters, in the
+    database and on `event.locked_types`. The caller moves the event's counters too."""
+    if available + booked + held != 0:
+        raise ValueError("seat moves must balance")
+    TicketType.objects.filter(pk=ticket_type_id).update(
+        available=F("available") + available,
+        booked=F("booked") + booked,
+        held=F("held") + held,
+    )
+    ticket_type = event.locked_types[ticket_type_id]
+    ticket_type.available += available
+    ticket_type.booked += booked
+    ticket_type.held += held
 
 
 def move_seats(

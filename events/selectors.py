@@ -8,7 +8,7 @@ from rest_framework.exceptions import ValidationError
 from bookings.models import Booking, TicketCheckIn
 from core.lookups import get_or_not_found
 from events.filters import EventFilter, as_utc
-from events.models import Event
+from events.models import Event, TicketType
 from events.summary import count_scheduled
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 
@@ -52,7 +52,26 @@ def event_count_upcoming(*, filters: dict) -> int:
 
 
 def event_get(*, event_id) -> Event:
-    return get_or_not_found(Event.objects.all(), pk=event_id, message="No event with this id.")
+    """One event, with its ticket types (all, by position) read in a second query."""
+    return get_or_not_found(
+        Event.objects.prefetch_related("ticket_types"),
+        pk=event_id,
+        message="No event with this id.",
+    )
+
+
+def ticket_types_on_sale(*, event_id) -> QuerySet[TicketType]:
+    """An event's active types, by position; 404 for an unknown event."""
+    event = get_or_not_found(
+        Event.objects.only("pk"), pk=event_id, message="No event with this id."
+    )
+    return TicketType.objects.filter(event=event, is_active=True).order_by("position", "id")
+
+
+def ticket_type_get(*, ticket_type_id) -> TicketType:
+    return get_or_not_found(
+        TicketType.objects.all(), pk=ticket_type_id, message="No ticket type with this id."
+    )
 
 
 def event_ticket_holders(*, event: Event) -> int:

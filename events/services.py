@@ -12,9 +12,19 @@ from analytics import day_totals
 from bookings.models import Booking
 from bookings.services import booking_cancel_all
 from bookings.tickets.selectors import tickets_let_in
-from core.exceptions import CapacityBelowTaken, EventCancelled, EventClosed, Invalid
+from core.exceptions import (
+    CapacityBelowTaken,
+    EventCancelled,
+    EventClosed,
+    Invalid,
+    LastTicketType,
+    NotFound,
+    SeveralTicketTypes,
+    TicketTypeSold,
+)
+from core.lookups import get_or_not_found
 from events import signals
-from events.models import Event
+from events.models import Event, TicketType
 from events.seats import lock_event
 from events.summary import scheduled_event_added, scheduled_event_moved, scheduled_event_removed
 from notifications.models import Notification
@@ -25,6 +35,18 @@ from waitlist.services import waitlist_cancel_all, waitlist_serve
 logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = {"name", "description", "venue", "event_time", "total_capacity", "price"}
+GENERAL_ADMISSION = "General admission"
+TICKET_TYPE_FIELDS = {
+    "name",
+    "description",
+    "price",
+    "quota",
+    "sales_start",
+    "sales_end",
+    "max_per_booking",
+    "position",
+    "is_active",
+}
 
 
 def _ensure_future(event_time: datetime) -> None:
@@ -54,6 +76,15 @@ def event_create(
             price=price,
             created_by=created_by,
         )
+        # Every event sells at least one type: clients that know only `price` keep working.
+        general = TicketType.objects.create(
+            event=event,
+            name=GENERAL_ADMISSION,
+            price=price,
+            quota=total_capacity,
+            available=total_capacity,
+        )
+        event.locked_types = {general.pk: general}
         scheduled_event_added(event.event_time)
         signals.event_created.send(sender=Event, event=event)
     return event
@@ -74,6 +105,8 @@ def event_update(*, event_id, actor: User, changes: dict[str, Any]) -> Event:
         if event.status == Event.Status.CANCELLED:
             raise EventCancelled()
         changes = {f: v for f, v in changes.items() if getattr(event, f) != v}
+        if "price" in changes:
+            _set_only_type_price(event, changes["price"])
         if "event_time" in changes:
             _ensure_future(changes["event_time"])
         new_capacity = changes.pop("total_capacity", event.total_capacity)
@@ -88,6 +121,8 @@ def event_update(*, event_id, actor: User, changes: dict[str, Any]) -> Event:
         for name, value in changes.items():
             setattr(event, name, value)
         delta = new_capacity - event.total_capacity
+        if delta:
+            _follow_capacity(event, delta)
         event.total_capacity = new_capacity
         event.available_seats = F("available_seats") + delta
         event.save()
@@ -122,7 +157,7 @@ def event_message_send(*, event_id, actor: User, title: str, message: str) -> in
     after the message: nobody whose booking the cancellation took is sent it afterwards.
     """
     with transaction.atomic():
-        event = lock_event(event_id)
+        event = lock_event(event_id, with_types=False)
         if event.status == Event.Status.CANCELLED:
             raise EventClosed(
                 "This event is cancelled: its ticket holders can no longer be messaged."
@@ -204,3 +239,137 @@ def _cancel_locked(event: Event) -> int:
         "Your bookings and waitlist places for it are cancelled.",
     )
     return inside
+
+
+def _follow_capacity(event: Event, delta: int) -> None:
+    """An event whose one type's quota is its capacity (what event_create makes) keeps it so:
+    a client that knows only the capacity raises or lowers what the type sells with it. The
+    type's taken seats are the event's, so a capacity the event allows its quota allows too."""
+    if len(event.locked_types) != 1:
+        return
+    (ticket_type,) = event.locked_types.values()
+    if ticket_type.quota != event.total_capacity:
+        return
+    TicketType.objects.filter(pk=ticket_type.pk).update(
+        quota=F("quota") + delta, available=F("available") + delta
+    )
+    ticket_type.quota += delta
+    ticket_type.available += delta
+
+
+def _set_only_type_price(event: Event, price: Decimal) -> None:
+    """An event's `price` is its types' lowest; written, it is the price of its one type."""
+    if len(event.locked_types) > 1:
+        raise SeveralTicketTypes()
+    (ticket_type,) = event.locked_types.values()
+    ticket_type.price = price
+    ticket_type.save(update_fields=["price", "updated_at"])
+    event.ticket_types_version += 1
+
+
+def _types_changed(event: Event) -> None:
+    """After a write to a locked event's types: its `price` is again the lowest of its active
+    types', and its `ticket_types_version` moves on, so no copy of the old types is sold from
+    (bookings.statements)."""
+    prices = [t.price for t in event.locked_types.values() if t.is_active]
+    Event.objects.filter(pk=event.pk).update(
+        price=min(prices), ticket_types_version=F("ticket_types_version") + 1
+    )
+    event.price = min(prices)
+    event.ticket_types_version += 1
+
+
+def _check_window(values: dict) -> None:
+    start, end = values.get("sales_start"), values.get("sales_end")
+    if start is not None and end is not None and start >= end:
+        raise Invalid({"sales_end": ["Must be after sales_start."]})
+
+
+def ticket_type_create(*, event_id, actor: User, **values: Any) -> TicketType:
+    """Add a ticket type to an event; its `available` starts at its quota (the event's
+    capacity still caps what it sells)."""
+    unknown = set(values) - TICKET_TYPE_FIELDS
+    if unknown:
+        raise ValueError(f"not a ticket type field: {sorted(unknown)}")
+    _check_window(values)
+    with transaction.atomic():
+        event = lock_event(event_id)
+        if event.status == Event.Status.CANCELLED:
+            raise EventCancelled()
+        ticket_type = TicketType.objects.create(event=event, available=values["quota"], **values)
+        event.locked_types[ticket_type.pk] = ticket_type
+        _types_changed(event)
+        if ticket_type.is_active:
+            waitlist_serve(event=event)
+    return ticket_type
+
+
+def _locked_type(ticket_type_id) -> tuple[Event, TicketType]:
+    """Lock a type's event, then its types; the type, or 404."""
+    found = get_or_not_found(
+        TicketType.objects.all(), pk=ticket_type_id, message="No ticket type with this id."
+    )
+    event = lock_event(found.event_id)
+    ticket_type = event.locked_types.get(found.pk)
+    if ticket_type is None:  # deleted while we waited for the lock
+        raise NotFound("No ticket type with this id.")
+    return event, ticket_type
+
+
+def ticket_type_update(*, ticket_type_id, actor: User, changes: dict[str, Any]) -> TicketType:
+    """Change a type under its event's lock. Its quota may drop only to the seats it has taken
+    (booked plus held); a raise frees seats of the type, which go to its waitlist first. An
+    event keeps at least one active type."""
+    unknown = set(changes) - TICKET_TYPE_FIELDS
+    if unknown:
+        raise ValueError(f"not a ticket type field: {sorted(unknown)}")
+    with transaction.atomic():
+        event, ticket_type = _locked_type(ticket_type_id)
+        if event.status == Event.Status.CANCELLED:
+            raise EventCancelled()
+        _check_window(
+            {
+                "sales_start": changes.get("sales_start", ticket_type.sales_start),
+                "sales_end": changes.get("sales_end", ticket_type.sales_end),
+            }
+        )
+        quota = changes.pop("quota", ticket_type.quota)
+        if quota < ticket_type.taken:
+            raise CapacityBelowTaken(
+                f"The quota cannot drop below {ticket_type.taken}: that many seats of this type "
+                "are booked or held.",
+                taken_seats=ticket_type.taken,
+            )
+        if changes.get("is_active") is False and ticket_type.is_active:
+            others = [t for t in event.locked_types.values() if t.is_active and t != ticket_type]
+            if not others:
+                raise LastTicketType()
+        for name, value in changes.items():
+            setattr(ticket_type, name, value)
+        delta = quota - ticket_type.quota
+        ticket_type.quota = quota
+        ticket_type.available += delta  # the row is locked: the counter read under the lock
+        ticket_type.save()
+        _types_changed(event)
+        if delta > 0 or changes.get("is_active"):
+            waitlist_serve(event=event)
+    return ticket_type
+
+
+def ticket_type_delete(*, ticket_type_id, actor: User) -> None:
+    """Delete a type that never sold (no booking item, no waitlist entry); otherwise it stays,
+    to be deactivated. An event keeps at least one active type."""
+    with transaction.atomic():
+        event, ticket_type = _locked_type(ticket_type_id)
+        if (
+            ticket_type.booking_items.exists()
+            or WaitlistEntry.objects.filter(ticket_type=ticket_type).exists()
+        ):
+            raise TicketTypeSold()
+        if ticket_type.is_active and not any(
+            t.is_active for t in event.locked_types.values() if t != ticket_type
+        ):
+            raise LastTicketType()
+        del event.locked_types[ticket_type.pk]
+        ticket_type.delete()
+        _types_changed(event)

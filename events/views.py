@@ -1,6 +1,7 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import IsAdmin, PublicOrActiveAccount
@@ -9,8 +10,14 @@ from core.pagination import LimitOffsetPagination
 from core.schema import problems
 from events import selectors, services
 from events.filters import EventFilter
-from events.models import Event
-from events.serializers import EventInputSerializer, EventSerializer
+from events.models import Event, TicketType
+from events.serializers import (
+    EventDetailSerializer,
+    EventInputSerializer,
+    EventSerializer,
+    TicketTypeInputSerializer,
+    TicketTypeSerializer,
+)
 
 
 class UpcomingEventPagination(LimitOffsetPagination):
@@ -19,6 +26,13 @@ class UpcomingEventPagination(LimitOffsetPagination):
 
     def get_count(self, queryset):
         return selectors.event_count_upcoming(filters=self.request.query_params)
+
+
+_PRICE_NOTE = (
+    "`price` is the lowest price of the event's active ticket types. Writing it changes the "
+    "price of the event's one type; with several types it is 409 `several_ticket_types`. "
+    "A capacity change moves the quota of a one-type event whose quota is its capacity."
+)
 
 
 @extend_schema_view(
@@ -36,25 +50,29 @@ class UpcomingEventPagination(LimitOffsetPagination):
         description="Any event, past or cancelled included. Open to anyone, but a request that "
         "sends an expired or invalid token, or the token of a deleted or disabled account, is "
         "refused (401).",
-        responses={200: EventSerializer, **problems(401, 404)},
+        responses={200: EventDetailSerializer, **problems(401, 404)},
     ),
     create=extend_schema(
         operation_id="events_create",
         summary="Create an event (admin)",
         request=EventInputSerializer,
-        responses={201: EventSerializer, **problems(400, 401, 403)},
+        responses={201: EventDetailSerializer, **problems(400, 401, 403)},
+        description='Creates the event with one ticket type, "General admission", at `price` '
+        "with quota = total_capacity.",
     ),
     update=extend_schema(
         operation_id="events_update",
         summary="Replace an event's details (admin)",
         request=EventInputSerializer,
-        responses={200: EventSerializer, **problems(400, 401, 403, 404, 409)},
+        responses={200: EventDetailSerializer, **problems(400, 401, 403, 404, 409)},
+        description=_PRICE_NOTE,
     ),
     partial_update=extend_schema(
         operation_id="events_partial_update",
         summary="Change some of an event's details (admin)",
         request=EventInputSerializer(partial=True),
-        responses={200: EventSerializer, **problems(400, 401, 403, 404, 409)},
+        responses={200: EventDetailSerializer, **problems(400, 401, 403, 404, 409)},
+        description=_PRICE_NOTE,
     ),
     destroy=extend_schema(
         operation_id="events_destroy",
@@ -76,7 +94,9 @@ class EventViewSet(viewsets.GenericViewSet):
     lookup_field = "pk"
 
     def get_permissions(self):
-        if self.action in {"list", "retrieve"}:
+        if self.action in {"list", "retrieve"} or (
+            self.action == "ticket_types" and self.request.method == "GET"
+        ):
             return [PublicOrActiveAccount()]
         return [IsAdmin()]
 
@@ -91,13 +111,13 @@ class EventViewSet(viewsets.GenericViewSet):
 
     @replica_reads
     def retrieve(self, request, pk=None):
-        return Response(EventSerializer(selectors.event_get(event_id=pk)).data)
+        return Response(EventDetailSerializer(selectors.event_get(event_id=pk)).data)
 
     def create(self, request):
         data = EventInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         event = services.event_create(created_by=request.user, **data.validated_data)
-        return Response(EventSerializer(event).data, status=status.HTTP_201_CREATED)
+        return Response(EventDetailSerializer(event).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         data = EventInputSerializer(data=request.data, partial=partial)
@@ -105,11 +125,91 @@ class EventViewSet(viewsets.GenericViewSet):
         event = services.event_update(
             event_id=pk, actor=request.user, changes=dict(data.validated_data)
         )
-        return Response(EventSerializer(event).data)
+        return Response(EventDetailSerializer(event).data)
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk=pk, partial=True)
 
     def destroy(self, request, pk=None):
         services.event_delete(event_id=pk, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id="events_ticket_types_list",
+        summary="List an event's ticket types",
+        responses={200: TicketTypeSerializer(many=True), **problems(401, 404)},
+        description="The event's active ticket types, by position (a plain list: an event "
+        "sells a handful).",
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="events_ticket_types_create",
+        summary="Add a ticket type to an event (admin)",
+        request=TicketTypeInputSerializer,
+        responses={201: TicketTypeSerializer, **problems(400, 401, 403, 404, 409)},
+        description="Add a ticket type (admin). Quotas may add up to more than the capacity, "
+        "which caps them all. An active type's waitlist is served at once.",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="ticket-types", pagination_class=None)
+    def ticket_types(self, request, pk=None):
+        if request.method == "GET":
+            # A handful per event: the whole list, unpaged.
+            types = selectors.ticket_types_on_sale(event_id=pk)
+            return Response(TicketTypeSerializer(types, many=True).data)
+        data = TicketTypeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ticket_type = services.ticket_type_create(
+            event_id=pk, actor=request.user, **data.validated_data
+        )
+        return Response(TicketTypeSerializer(ticket_type).data, status=status.HTTP_201_CREATED)
+
+
+class TicketTypeViewSet(viewsets.GenericViewSet):
+    """One ticket type: read by anyone, changed or deleted by staff."""
+
+    serializer_class = TicketTypeSerializer
+    http_method_names = ["get", "patch", "delete", "options", "head"]
+
+    def get_permissions(self):
+        return [PublicOrActiveAccount()] if self.action == "retrieve" else [IsAdmin()]
+
+    def get_queryset(self):  # used by the schema generator only
+        return TicketType.objects.none()
+
+    @extend_schema(
+        operation_id="ticket_types_retrieve",
+        summary="Show a ticket type",
+        responses={200: TicketTypeSerializer, **problems(401, 404)},
+    )
+    def retrieve(self, request, pk=None):
+        return Response(TicketTypeSerializer(selectors.ticket_type_get(ticket_type_id=pk)).data)
+
+    @extend_schema(
+        operation_id="ticket_types_partial_update",
+        summary="Change a ticket type (admin)",
+        request=TicketTypeInputSerializer(partial=True),
+        responses={200: TicketTypeSerializer, **problems(400, 401, 403, 404, 409)},
+        description="Change a type (admin). The quota may drop only to the seats the type has "
+        "taken (409 `capacity_below_taken`); raising it serves the type's waitlist. "
+        "Deactivating the event's last active type: 409 `last_ticket_type`.",
+    )
+    def partial_update(self, request, pk=None):
+        data = TicketTypeInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        ticket_type = services.ticket_type_update(
+            ticket_type_id=pk, actor=request.user, changes=dict(data.validated_data)
+        )
+        return Response(TicketTypeSerializer(ticket_type).data)
+
+    @extend_schema(
+        operation_id="ticket_types_destroy",
+        summary="Delete a ticket type that never sold (admin)",
+        responses={204: None, **problems(401, 403, 404, 409)},
+        description="Delete a type that never sold. A type booked or waited for: 409 "
+        "`ticket_type_sold` (deactivate it with `is_active: false`); the event's last active "
+        "type: 409 `last_ticket_type`.",
+    )
+    def destroy(self, request, pk=None):
+        services.ticket_type_delete(ticket_type_id=pk, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

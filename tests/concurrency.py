@@ -8,7 +8,7 @@ from django.db import connection
 
 from bookings import statements
 from events import seats
-from events.models import Event
+from events.models import Event, TicketType
 
 
 def run_concurrently(calls: list[Callable[[], object]], timeout: float = 60) -> list[object]:
@@ -38,8 +38,8 @@ def slow_lock(delay: float = 0.05):
     """The real row lock, holding it a little longer to widen any race window."""
     real = seats.lock_event
 
-    def lock_event(event_id):
-        event = real(event_id)
+    def lock_event(event_id, **kwargs):
+        event = real(event_id, **kwargs)
         time.sleep(delay)
         return event
 
@@ -49,8 +49,9 @@ def slow_lock(delay: float = 0.05):
 def no_lock(delay: float = 0.05):
     """The control: read the event without locking it, then dawdle, as a racy version would."""
 
-    def lock_event(event_id):
+    def lock_event(event_id, **kwargs):
         event = Event.objects.get(pk=event_id)
+        event.locked_types = {t.pk: t for t in TicketType.objects.filter(event=event)}
         time.sleep(delay)
         return event
 

@@ -3,7 +3,7 @@
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
-from bookings.models import Booking
+from bookings.models import Booking, BookingItem
 from events.models import Event
 from waitlist.models import WaitlistEntry
 
@@ -41,9 +41,42 @@ def assert_books_balance(event: Event) -> None:
     ), counted
     assert event.available_seats + confirmed + held == event.total_capacity
     assert 0 <= event.available_seats <= event.total_capacity
-    # Fairness: after every commit no waiting entry fits in the free seats (while open).
-    if event.status == "scheduled" and event.available_seats:
-        fits = WaitlistEntry.objects.filter(
-            event=event, status="waiting", quantity__lte=event.available_seats
+    # Fairness: after every commit no waiting entry fits in the free seats of the event and of
+    # its type (while open), checked per type below.
+    assert_types_balance(event)
+
+
+def assert_types_balance(event: Event) -> None:
+    """Each type's counters against its rows: confirmed tickets of the type (booking items of
+    confirmed bookings) and seats of the type held by offers; and no waiting entry that fits
+    both its type's and the event's free seats."""
+    event.refresh_from_db()
+    types = list(event.ticket_types.all())
+    assert types, "every event has a ticket type"
+    for ticket_type in types:
+        booked = (
+            BookingItem.objects.filter(
+                ticket_type=ticket_type, booking__status="confirmed"
+            ).aggregate(n=Sum("quantity"))["n"]
+            or 0
         )
-        assert not fits.exists(), list(fits.values("quantity", "priority"))
+        held = (
+            WaitlistEntry.objects.filter(ticket_type=ticket_type, status="offered").aggregate(
+                n=Sum("quantity")
+            )["n"]
+            or 0
+        )
+        assert (ticket_type.booked, ticket_type.held) == (booked, held), (ticket_type, booked, held)
+        assert ticket_type.available + booked + held == ticket_type.quota
+        if event.status == "scheduled" and ticket_type.is_active:
+            free = min(event.available_seats, ticket_type.available)
+            fits = WaitlistEntry.objects.filter(
+                ticket_type=ticket_type, status="waiting", quantity__lte=free
+            )
+            assert not free or not fits.exists(), (ticket_type, free)
+    # The items add up to their bookings.
+    for booking in Booking.objects.filter(event=event).prefetch_related("items"):
+        items = list(booking.items.all())
+        if items:
+            assert sum(i.quantity for i in items) == booking.quantity, booking
+            assert sum(i.amount for i in items) == booking.total_amount, booking

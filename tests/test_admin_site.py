@@ -50,8 +50,9 @@ def event_form(**overrides):
         "price": "12.50",
         "total_capacity": "40",
     }
-    # The read-only inlines (bookings, waitlist) still post their management forms.
-    for prefix in ("bookings", "waitlist_entries"):
+    # The read-only inlines (bookings, waitlist) still post their management forms, and so
+    # does the ticket types' (none added or changed).
+    for prefix in ("ticket_types", "bookings", "waitlist_entries"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
     data.update(overrides)
     return data

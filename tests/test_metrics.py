@@ -94,6 +94,7 @@ def test_scrape_reads_outbox_backlog_and_age_and_overdue_offers_from_the_databas
     for expires in (NOW - timedelta(seconds=300), NOW - timedelta(seconds=20), NOW):
         WaitlistEntry.objects.create(
             event=event,
+            ticket_type=event.ticket_types.get(),
             user=UserFactory(),
             quantity=1,
             status=WaitlistEntry.Status.OFFERED,

@@ -138,6 +138,30 @@ MATRIX = {
         (401, 403, 403, 204, 403),
         lambda w: (f"/api/events/{w.event.pk}", None),
     ),
+    "GET /api/events/{id}/ticket-types": (
+        ANYONE,
+        lambda w: (f"/api/events/{w.event.pk}/ticket-types", None),
+    ),
+    "POST /api/events/{id}/ticket-types": (
+        (401, 403, 403, 201, 403),
+        lambda w: (
+            f"/api/events/{w.event.pk}/ticket-types",
+            {"name": "VIP", "price": "80.00", "quota": 5},
+        ),
+    ),
+    "GET /api/ticket-types/{id}": (
+        ANYONE,
+        lambda w: (f"/api/ticket-types/{w.event.ticket_types.get().pk}", None),
+    ),
+    "PATCH /api/ticket-types/{id}": (
+        STAFF_ONLY,
+        lambda w: (f"/api/ticket-types/{w.event.ticket_types.get().pk}", {"name": "Floor"}),
+    ),
+    # The event's one type, which sold: an admin gets 409 ticket_type_sold, nobody else in.
+    "DELETE /api/ticket-types/{id}": (
+        (401, 403, 403, 409, 403),
+        lambda w: (f"/api/ticket-types/{w.event.ticket_types.get().pk}", None),
+    ),
     "POST /api/bookings": (
         (401, 201, 201, 201, 201),
         lambda w: ("/api/bookings", {"event_id": str(w.event.pk), "quantity": 1}),

@@ -30,6 +30,8 @@ def test_the_walk_covers_a_seat_from_booking_to_an_accepted_offer_on_makes_port(
         '| field \'["waitlist_entry"]["id"]\'',  # Ann waits
         "$API/bookings/$BOOKING/cancel",  # the demo user cancels
         "$API/waitlist/$ENTRY/accept",  # Ann accepts the offer
+        "$API/events/$JAZZ/ticket-types",  # the admin adds a second ticket type
+        r"\"items\": [",  # Ann books both types in one booking
     ):
         assert step in walk, step
     assert "<" not in re.sub(r"<<|< /dev", "", walk), "a placeholder is left in the walk"
@@ -49,6 +51,16 @@ def test_make_walk_runs_the_readme_walk_to_its_end(tmp_path):
     assert (tmp_path / "ticket.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
 
     with sqlite3.connect(tmp_path / "walk.sqlite3") as db:
+        # The jazz night sold two types in one booking: 2 early birds and 1 general admission.
+        items = db.execute(
+            "SELECT t.name, i.quantity, i.amount FROM bookings_bookingitem i "
+            "JOIN events_tickettype t ON t.id = i.ticket_type_id "
+            "JOIN events_event e ON e.id = t.event_id WHERE e.name = 'Jazz Night' ORDER BY i.id"
+        ).fetchall()
+        assert [(n, q, float(a)) for n, q, a in items] == [
+            ("Early bird", 2, 50.0),
+            ("General admission", 1, 40.0),
+        ]
         ((event_id, capacity, available),) = db.execute(
             "SELECT id, total_capacity, available_seats FROM events_event "
             "WHERE name = 'House Concert'"

@@ -30,6 +30,10 @@ class WaitlistEntry(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="waitlist_entries"
     )
+    # The type the entry waits for; an offer holds seats of the type and of the event.
+    ticket_type = models.ForeignKey(
+        "events.TicketType", on_delete=models.PROTECT, related_name="waitlist_entries"
+    )
     quantity = models.PositiveSmallIntegerField()
     priority = models.IntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)

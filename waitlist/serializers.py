@@ -8,6 +8,9 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
     event_id = serializers.UUIDField(read_only=True)
     event = EventSummarySerializer(read_only=True)
     user_id = serializers.UUIDField(read_only=True)
+    ticket_type_id = serializers.UUIDField(
+        read_only=True, help_text="The type the entry waits for; an offer holds its seats."
+    )
     position = serializers.SerializerMethodField(
         help_text="1-based place among the event's waiting entries; null unless waiting."
     )
@@ -19,6 +22,7 @@ class WaitlistEntrySerializer(serializers.ModelSerializer):
             "event_id",
             "event",
             "user_id",
+            "ticket_type_id",
             "quantity",
             "priority",
             "status",

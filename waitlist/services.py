@@ -16,8 +16,8 @@ from core.exceptions import (
     WaitlistEntryClosed,
 )
 from core.lookups import get_or_not_found
-from events.models import Event
-from events.seats import lock_event, move_seats
+from events.models import Event, TicketType
+from events.seats import lock_event, lock_ticket_types, move_seats, move_type_seats
 from notifications.models import Notification
 from notifications.services import notify
 from waitlist import signals
@@ -40,11 +40,16 @@ def waiting_queue(event: Event) -> QuerySet[WaitlistEntry]:
     )
 
 
-def waitlist_join(*, event: Event, user: User, quantity: int) -> WaitlistEntry:
-    """Put `user` in the queue of a locked event that has no seats for them."""
+def waitlist_join(
+    *, event: Event, user: User, quantity: int, ticket_type: TicketType
+) -> WaitlistEntry:
+    """Put `user` in the queue of a locked event whose type, or the event itself, has no seats
+    for them; the entry waits for seats of that type."""
     if WaitlistEntry.objects.filter(event=event, user=user, status__in=ACTIVE_STATUSES).exists():
         raise AlreadyWaitlisted()
-    entry = WaitlistEntry.objects.create(event=event, user=user, quantity=quantity)
+    entry = WaitlistEntry.objects.create(
+        event=event, user=user, quantity=quantity, ticket_type=ticket_type
+    )
     # The answer's position, read in this transaction: nothing is read after the commit.
     entry.position = (
         with_position(WaitlistEntry.objects.filter(pk=entry.pk))
@@ -63,28 +68,31 @@ def waitlist_join(*, event: Event, user: User, quantity: int) -> WaitlistEntry:
 
 
 def waitlist_serve(*, event: Event, now: datetime | None = None) -> list[WaitlistEntry]:
-    """Offer a locked event's free seats down the queue.
+    """Offer a locked event's free seats down the queue (its types locked too, `lock_event`).
 
-    Each waiting entry, in order, whose quantity fits in the seats still free gets an offer
-    that holds its seats for WAITLIST_OFFER_TTL_SECONDS; an entry that does not fit is passed
-    over (it keeps its place) and the next is tried. Afterwards no waiting entry fits in
-    `available_seats`, so a plain booking that finds free seats never jumps anyone who could
-    have used them.
+    Each waiting entry, in order, whose quantity fits both in the event's seats still free and
+    in its type's gets an offer that holds those seats for WAITLIST_OFFER_TTL_SECONDS; an entry
+    that does not fit is passed over (it keeps its place) and the next is tried. Entries of an
+    inactive type wait until it sells again. Afterwards no waiting entry fits both counters, so
+    a plain booking that finds free seats of a type never jumps anyone who could have used
+    them.
     """
     now = now or timezone.now()
     if not event_is_open(event, now) or event.available_seats == 0:
         return []
     free = event.available_seats
+    type_free = {pk: t.available for pk, t in event.locked_types.items() if t.is_active}
     offered: list[WaitlistEntry] = []
     expires = now + timedelta(seconds=settings.WAITLIST_OFFER_TTL_SECONDS)
     for entry in waiting_queue(event).filter(quantity__lte=free):
-        if entry.quantity > free:
+        if entry.quantity > min(free, type_free.get(entry.ticket_type_id, 0)):
             continue
         entry.status = Status.OFFERED
         entry.offered_at = now
         entry.offer_expires_at = expires
         offered.append(entry)
         free -= entry.quantity
+        type_free[entry.ticket_type_id] -= entry.quantity
         if free == 0:
             break
     if not offered:
@@ -92,6 +100,7 @@ def waitlist_serve(*, event: Event, now: datetime | None = None) -> list[Waitlis
     WaitlistEntry.objects.bulk_update(offered, ["status", "offered_at", "offer_expires_at"])
     held = sum(entry.quantity for entry in offered)
     move_seats(event, available=-held, held=held)
+    _move_types_held(event, offered, 1)
     metrics.on_commit(metrics.OFFERS.labels("made"), len(offered))
     signals.offers_made.send(sender=WaitlistEntry, event=event, entries=offered)
     for entry in offered:
@@ -109,11 +118,22 @@ def waitlist_serve(*, event: Event, now: datetime | None = None) -> list[Waitlis
     return offered
 
 
+def _move_types_held(event: Event, entries: list[WaitlistEntry], sign: int) -> None:
+    """Hold (sign 1) or release (-1) the entries' seats of their types, one update per type."""
+    per_type: dict = {}
+    for entry in entries:
+        per_type[entry.ticket_type_id] = per_type.get(entry.ticket_type_id, 0) + entry.quantity
+    for ticket_type_id in sorted(per_type):
+        n = per_type[ticket_type_id] * sign
+        move_type_seats(event, ticket_type_id, available=-n, held=n)
+
+
 def _release_offer(event: Event, entry: WaitlistEntry, status: str) -> None:
     """End an open offer of a locked event; its held seats become available again."""
     entry.status = status
     entry.save(update_fields=["status", "updated_at"])
     move_seats(event, available=entry.quantity, held=-entry.quantity)
+    _move_types_held(event, [entry], -1)
     outcome = "expired" if status == Status.EXPIRED else "declined"
     metrics.on_commit(metrics.OFFERS.labels(outcome))
     if status == Status.EXPIRED:
@@ -215,12 +235,14 @@ def waitlist_cancel_all(*, event: Event) -> list[WaitlistEntry]:
     entries = list(
         locks.rows(WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES))
     )
-    held = sum(e.quantity for e in entries if e.status == Status.OFFERED)
+    offers = [e for e in entries if e.status == Status.OFFERED]
+    held = sum(e.quantity for e in offers)
     WaitlistEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
         status=Status.CANCELLED, updated_at=timezone.now()
     )
     if held:
         move_seats(event, available=held, held=-held)
+        _move_types_held(event, offers, -1)
     return entries
 
 
@@ -246,6 +268,7 @@ def _expire_event(event_id, now: datetime, summary: ExpirySummary) -> None:
         event = Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
         if event is None:
             return
+        lock_ticket_types(event)
         if event_is_open(event, now):
             expired = _expire_due_offers(event, now)
             summary.offers_expired += len(expired)

@@ -12,7 +12,7 @@ from bookings import signals as bookings_signals
 from bookings.serializers import booking_body
 from bookings.tickets.serializers import TicketSerializer
 from events import signals as events_signals
-from events.serializers import EventSerializer
+from events.serializers import EventDetailSerializer
 from waitlist import signals as waitlist_signals
 from waitlist.serializers import WaitlistEntrySerializer
 from webhooks import outbox
@@ -58,7 +58,8 @@ def offer_expired(sender, event, entry, **kwargs):
 
 
 def _event(type: str, event) -> None:
-    outbox.record(type, [EventSerializer(event).data])
+    # The event as GET /api/events/{id} shows it, its ticket types included.
+    outbox.record(type, [EventDetailSerializer(event).data])
 
 
 @receiver(events_signals.event_created)

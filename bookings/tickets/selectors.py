@@ -6,17 +6,29 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
-from bookings.models import Booking, TicketAttendee, TicketCheckIn
+from bookings.models import Booking, BookingItem, TicketAttendee, TicketCheckIn
 from bookings.selectors import visible_bookings
 from bookings.tickets.codes import TicketRef, ref_from_ticket_id, ticket_code, ticket_id
 from core.exceptions import NotFound
 from core.lookups import get_or_not_found
-from events.models import Event
+from events.models import Event, TicketType
 
 VALID, CHECKED_IN, VOID = "valid", "checked_in", "void"
 TICKET_STATUSES = [(VALID, "Valid"), (CHECKED_IN, "Checked in"), (VOID, "Void")]
@@ -63,6 +75,20 @@ class Ticket:
         return CHECKED_IN if self.checked_in_at else VALID
 
     @property
+    def ticket_type_id(self) -> uuid.UUID | None:
+        if hasattr(self.booking, "ticket_type_ref"):  # read with the ticket, `with_ticket_state`
+            return self.booking.ticket_type_ref
+        item = self.booking.item_of_ticket(self.index)
+        return item.ticket_type_id if item else None
+
+    @property
+    def ticket_type_name(self) -> str:
+        if hasattr(self.booking, "ticket_type_label"):
+            return self.booking.ticket_type_label or ""
+        item = self.booking.item_of_ticket(self.index)
+        return item.ticket_type.name if item else ""
+
+    @property
     def holder_name(self) -> str:
         """Who the door lets in: the named attendee, else the person who booked."""
         return self.attendee_name or self.booking.user.name
@@ -70,7 +96,9 @@ class Ticket:
 
 def tickets_of(bookings: list[Booking]) -> dict:
     """Each booking's tickets, in seat order, keyed by booking id: two queries for any number
-    of bookings (their check-ins, their attendees' names)."""
+    of bookings (their check-ins, their attendees' names), and one for their items and types
+    unless the bookings come with them (`with_items`)."""
+    load_items(bookings)
     ids = [b.pk for b in bookings]
     check_ins = dict(
         ((booking_id, index), at)
@@ -93,6 +121,15 @@ def tickets_of(bookings: list[Booking]) -> dict:
     }
 
 
+def load_items(bookings: list[Booking]) -> None:
+    """Read the items (and their types) of those bookings that lack them, in one query."""
+    missing = [b for b in bookings if getattr(b, "item_list", None) is None]
+    if missing:
+        prefetch_related_objects(
+            missing, Prefetch("items", queryset=BookingItem.objects.select_related("ticket_type"))
+        )
+
+
 def booking_tickets(*, booking_id, user: User) -> list[Ticket]:
     """The tickets of a booking the user may see (their own, or any for an admin)."""
     booking = get_or_not_found(
@@ -104,13 +141,29 @@ def booking_tickets(*, booking_id, user: User) -> list[Ticket]:
 
 
 def with_ticket_state(bookings: QuerySet[Booking], index: int) -> QuerySet[Booking]:
-    """Bookings annotated with one ticket's attendee name and check-in time (subqueries, so
-    reading a ticket is one query)."""
+    """Bookings annotated with one ticket's attendee name and check-in time, and its type (the
+    item whose seats include `index`: the last item whose earlier items' seats are at most
+    `index`), as subqueries, so reading a ticket is one query."""
     attendee = TicketAttendee.objects.filter(booking=OuterRef("pk"), index=index)
     check_in = TicketCheckIn.objects.filter(booking=OuterRef("pk"), index=index)
+    earlier = (
+        BookingItem.objects.filter(booking=OuterRef("booking"), pk__lt=OuterRef("pk"))
+        .order_by()
+        .values("booking")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    item = (
+        BookingItem.objects.filter(booking=OuterRef("pk"))
+        .annotate(first=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0)))
+        .filter(first__lte=index)
+        .order_by("-pk")
+    )
     return bookings.annotate(
         ticket_attendee=Subquery(attendee.values("name")[:1]),
         ticket_checked_in_at=Subquery(check_in.values("checked_in_at")[:1]),
+        ticket_type_ref=Subquery(item.values("ticket_type_id")[:1]),
+        ticket_type_label=Subquery(item.values("ticket_type__name")[:1]),
     )
 
 
@@ -162,6 +215,15 @@ def door_counts(*, event_id) -> dict:
     return counts_of(event)
 
 
+def door_counts_with_types(*, event_id) -> dict:
+    """`door_counts` and the same split by ticket type (`door_counts_by_type`): the door's
+    counter of the API."""
+    return {
+        **door_counts(event_id=event_id),
+        "ticket_types": door_counts_by_type(event_id=event_id),
+    }
+
+
 def counts_of(event: Event) -> dict:
     """`door_counts` of an event annotated with `checked_in_tickets()` as `checked_in`."""
     return {
@@ -170,6 +232,48 @@ def counts_of(event: Event) -> dict:
         "checked_in": event.checked_in,
         "remaining": max(event.booked_seats - event.checked_in, 0),
     }
+
+
+def _item_of_check_in() -> QuerySet[BookingItem]:
+    """The item whose seats include a check-in's ticket (OuterRef: the TicketCheckIn)."""
+    earlier = (
+        BookingItem.objects.filter(booking=OuterRef("booking"), pk__lt=OuterRef("pk"))
+        .order_by()
+        .values("booking")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    return (
+        BookingItem.objects.filter(booking=OuterRef("booking"))
+        .annotate(first=Coalesce(Subquery(earlier, output_field=IntegerField()), Value(0)))
+        .filter(first__lte=OuterRef("index"))
+        .order_by("-pk")
+    )
+
+
+def door_counts_by_type(*, event_id) -> list[dict]:
+    """The door's counter split by ticket type (those with confirmed tickets or active), by
+    position: two queries, the types and the check-ins of confirmed bookings counted by type."""
+    let_in = dict(
+        TicketCheckIn.objects.filter(
+            booking__event_id=event_id, booking__status=Booking.Status.CONFIRMED
+        )
+        .annotate(ticket_type=Subquery(_item_of_check_in().values("ticket_type_id")[:1]))
+        .order_by()
+        .values_list("ticket_type")
+        .annotate(n=Count("id"))
+    )
+    types = TicketType.objects.filter(event_id=event_id).filter(Q(is_active=True) | Q(booked__gt=0))
+    return [
+        {
+            "ticket_type_id": t.pk,
+            "name": t.name,
+            "tickets": t.booked,
+            "checked_in": let_in.get(t.pk, 0),
+            "remaining": max(t.booked - let_in.get(t.pk, 0), 0),
+        }
+        for t in types.order_by("position", "id")
+    ]
 
 
 def recent_check_ins(*, event_id, limit: int = 8) -> list[dict]:

@@ -13,6 +13,8 @@ class TicketSerializer(serializers.Serializer):
         help_text="What the QR code holds and the door scans: 44 URL-safe characters, signed."
     )
     status = serializers.ChoiceField(choices=TICKET_STATUSES)
+    ticket_type_id = serializers.UUIDField(allow_null=True)
+    ticket_type_name = serializers.CharField(help_text="The ticket's type, as the door shows it.")
     attendee_name = serializers.CharField(
         help_text="Who will use the ticket, when its owner named them; else empty."
     )
@@ -67,8 +69,19 @@ class CheckInResultSerializer(serializers.Serializer):
         }
 
 
+class DoorTypeCountsSerializer(serializers.Serializer):
+    ticket_type_id = serializers.UUIDField()
+    name = serializers.CharField()
+    tickets = serializers.IntegerField()
+    checked_in = serializers.IntegerField()
+    remaining = serializers.IntegerField()
+
+
 class DoorCountsSerializer(serializers.Serializer):
     event_id = serializers.UUIDField()
     tickets = serializers.IntegerField(help_text="Confirmed tickets: the people expected.")
     checked_in = serializers.IntegerField(help_text="Of those, let in.")
     remaining = serializers.IntegerField(help_text="Still to come.")
+    ticket_types = DoorTypeCountsSerializer(
+        many=True, required=False, help_text="The same counts per ticket type, by position."
+    )

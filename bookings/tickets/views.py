@@ -78,7 +78,9 @@ class TicketViewSet(viewsets.GenericViewSet):
     def qr(self, request, pk=None):
         ticket = selectors.ticket_get(ticket_id=pk, user=request.user)
         event = ticket.booking.event
-        svg = qr_svg(ticket.code, title=f"{event.name}, ticket {ticket.number}")
+        svg = qr_svg(
+            ticket.code, title=f"{event.name}, {ticket.ticket_type_name}, ticket {ticket.number}"
+        )
         # The picture is the code, which lets its holder in: no shared cache may keep it.
         return HttpResponse(
             svg, content_type="image/svg+xml", headers={"Cache-Control": "private, no-store"}
@@ -121,7 +123,7 @@ class CheckInEventView(APIView):
         parameters=[EVENT_ID],
         responses={200: DoorCountsSerializer, **problems(401, 403, 404)},
         description="The door's counter (admin or scanner): confirmed tickets, checked in, "
-        "still to come.",
+        "still to come; and the same per ticket type.",
     )
     def get(self, request, pk=None):
-        return Response(DoorCountsSerializer(selectors.door_counts(event_id=pk)).data)
+        return Response(DoorCountsSerializer(selectors.door_counts_with_types(event_id=pk)).data)

@@ -11,7 +11,7 @@ from bookings.tickets.codes import TicketRef
 from bookings.tickets.services import ticket_check_in
 from events.models import Event
 from events.services import event_cancel
-from tests.factories import AdminFactory, EventFactory, UserFactory
+from tests.factories import AdminFactory, EventFactory, TicketTypeFactory, UserFactory
 from waitlist.services import (
     waitlist_entry_leave,
     waitlist_offer_expire,
@@ -164,8 +164,8 @@ def test_dashboard_query_count_is_fixed(
     EventFactory.create_batch(extra_events)
     # 1 session, 2 user; 3 the period's day totals (sales_overview); 4 upcoming events with
     # their counters; 5 popular events; 6 past events with their check-ins (attendance);
-    # 7 waitlist offers by outcome.
-    with django_assert_num_queries(7):
+    # 7 waitlist offers by outcome; 8 the ticket types of upcoming events selling several.
+    with django_assert_num_queries(8):
         assert staff.get(URL).status_code == 200
 
 
@@ -337,3 +337,22 @@ def test_the_dashboard_shows_the_no_shows_of_past_events(staff, past_nights):
 
 def test_the_dashboard_says_when_no_past_event_sold_tickets(staff):
     assert "no past event sold tickets" in staff.get(URL).content.decode()
+
+
+def test_the_dashboard_shows_the_types_of_events_that_sell_several(staff):
+    event = EventFactory(name="Types Gala", total_capacity=50, price=Decimal("30.00"))
+    vip = TicketTypeFactory(event=event, name="Balcony", price=Decimal("75.00"), quota=10)
+    booking_create(
+        event_id=event.pk, user=UserFactory(), items=[{"ticket_type_id": vip.pk, "quantity": 2}]
+    )
+    EventFactory(name="Plain Night")
+    [general, balcony] = selectors.upcoming_ticket_types()
+    assert (general["name"], general["confirmed_tickets"]) == ("General admission", 0)
+    assert (balcony["name"], balcony["confirmed_tickets"], balcony["revenue"]) == (
+        "Balcony",
+        2,
+        Decimal("150.00"),
+    )
+    assert balcony["sold_percent"] == 20
+    html = staff.get(URL).content.decode()
+    assert "Balcony" in html and "Types Gala" in html

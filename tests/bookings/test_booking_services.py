@@ -67,7 +67,10 @@ def test_not_enough_seats_without_waitlist_is_sold_out(user):
     event = EventFactory(total_capacity=2)
     with pytest.raises(SoldOut) as exc:
         booking_create(event_id=event.pk, user=user, quantity=3, join_waitlist=False)
-    assert exc.value.extra == {"available_seats": 2}
+    assert exc.value.extra == {
+        "available_seats": 2,
+        "available": {str(event.ticket_types.get().pk): 2},
+    }
     assert not WaitlistEntry.objects.exists() and not Booking.objects.exists()
 
 

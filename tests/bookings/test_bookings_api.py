@@ -21,6 +21,7 @@ BOOKING_KEYS = {
     "event",
     "user_id",
     "quantity",
+    "items",
     "total_amount",
     "status",
     "booking_time",
@@ -33,6 +34,7 @@ ENTRY_KEYS = {
     "event_id",
     "event",
     "user_id",
+    "ticket_type_id",
     "quantity",
     "priority",
     "status",
@@ -271,8 +273,8 @@ def test_my_bookings_query_count_is_fixed(user, django_assert_num_queries):
         sold = EventFactory(total_capacity=1, available_seats=0, booked_seats=1)
         booking_create(event_id=sold.pk, user=user, quantity=1)
     api = client_for(user)
-    # 1 the caller's account, 2 count, 3 page of bookings with events, 4 active waitlist
-    # entries with events and positions.
-    with django_assert_num_queries(4):
+    # 1 the caller's account, 2 count, 3 page of bookings with events, 4 their items with
+    # their types, 5 active waitlist entries with events and positions.
+    with django_assert_num_queries(5):
         body = api.get("/api/bookings/my").json()
     assert (len(body["results"]), len(body["waitlist"])) == (3, 2)

@@ -258,7 +258,22 @@ def test_the_counts_add_up_after_a_mixed_run(scanner_api, night):
     ]
     assert outcomes == [200, 200, 409, 200, 409, 409, 404, 200]
     counts = scanner_api.get(f"/api/checkin/events/{night.pk}").json()
-    assert counts == {"event_id": str(night.pk), "tickets": 6, "checked_in": 4, "remaining": 2}
+    general = night.ticket_types.get()
+    assert counts == {
+        "event_id": str(night.pk),
+        "tickets": 6,
+        "checked_in": 4,
+        "remaining": 2,
+        "ticket_types": [
+            {
+                "ticket_type_id": str(general.pk),
+                "name": "General admission",
+                "tickets": 6,
+                "checked_in": 4,
+                "remaining": 2,
+            }
+        ],
+    }
     assert door_counts(event_id=other.pk)["checked_in"] == 0
     assert TicketCheckIn.objects.count() == 4
 
@@ -274,8 +289,9 @@ def test_the_counts_read_one_row(scanner_user, night, django_assert_num_queries)
     for _ in range(3):
         ticket_check_in(ref=TicketRef(book(night).pk, 0), actor=scanner_user)
     api = client_for(scanner_user)
-    # 1 the caller's account, 2 the event with its check-ins counted.
-    with django_assert_num_queries(2):
+    # 1 the caller's account, 2 the event with its check-ins counted, 3 the check-ins counted
+    # by type, 4 the types.
+    with django_assert_num_queries(4):
         assert api.get(f"/api/checkin/events/{night.pk}").json()["checked_in"] == 3
 
 

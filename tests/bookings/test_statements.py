@@ -76,8 +76,10 @@ def _book_through_orm(event, user, quantity):
     """The locked path: the ORM's INSERTs and the seat ledger's UPDATE."""
     with transaction.atomic():
         lock_buyer(user)
+        locked = lock_event(event.pk)
+        (ticket_type,) = locked.locked_types.values()
         return booking_confirm(
-            event=lock_event(event.pk), user=user, quantity=quantity, from_held=False
+            event=locked, user=user, lines=[(ticket_type, quantity)], from_held=False
         )
 
 
@@ -130,7 +132,7 @@ def _nothing_booked(event, quantity_before):
 def _book_fast(event, user, quantity):
     with transaction.atomic():
         lock_buyer(user)
-        return services._book_free_seats(event.pk, user, quantity, timezone.now())
+        return services._book_free_seats(event.pk, user, quantity, None, timezone.now())
 
 
 _LATER = timezone.now() + timedelta(days=60)
@@ -146,6 +148,7 @@ _LATER = timezone.now() + timedelta(days=60)
         {"event_time": _LATER},
         {"price": Decimal("99.00")},
         {"status": "cancelled"},
+        {"ticket_types_version": 7},
     ],
     ids=lambda change: next(iter(change)),
 )
@@ -163,7 +166,10 @@ def test_the_statement_writes_nothing_when_the_event_is_no_longer_as_read(user, 
 def test_the_locked_path_books_as_the_event_is_now_and_brings_the_copy_up_to_date(user):
     event = EventFactory(total_capacity=5, price=Decimal("10.00"), name="Old")
     statements.booking_event(event.pk)
-    Event.objects.filter(pk=event.pk).update(name="New", price=Decimal("12.50"))
+    Event.objects.filter(pk=event.pk).update(
+        name="New", price=Decimal("12.50"), ticket_types_version=F("ticket_types_version") + 1
+    )
+    event.ticket_types.update(price=Decimal("12.50"))
 
     booking = booking_create(event_id=event.pk, user=user, quantity=2).booking
     assert booking.total_amount == Decimal("25.00")
@@ -184,10 +190,13 @@ def test_the_statement_keeps_the_ticket_limit_counting_waited_for_seats(user):
 
     other = EventFactory(total_capacity=3)
     booking_create(event_id=other.pk, user=user, quantity=3)
-    WaitlistEntry.objects.create(event=other, user=user, quantity=5)
+    WaitlistEntry.objects.create(
+        event=other, user=user, quantity=5, ticket_type=other.ticket_types.get()
+    )
     Event.objects.filter(pk=other.pk).update(
         available_seats=F("available_seats") + 5, total_capacity=8
     )
+    other.ticket_types.update(available=F("available") + 5, quota=8)
     assert _book_fast(other, user, 3) is None  # 3 held + 5 waited for + 3 > 10
     assert _book_fast(other, user, 2).booking.quantity == 2
     assert Booking.objects.filter(user=user).aggregate(n=Sum("quantity"))["n"] == 6 + 4 + 3 + 2
@@ -263,8 +272,8 @@ def test_the_seat_update_reads_the_event_by_its_key_and_the_buyers_tickets_by_th
         lock_buyer(user)
         statements.booking_event(event.pk)  # the copy, read before the statement
         with transaction.get_connection().execute_wrapper(capture):
-            assert services._book_free_seats(event.pk, user, 1, timezone.now()) is not None
-        sql, params = next((s, p) for s, p in sent if s.startswith("WITH taken AS"))
+            assert services._book_free_seats(event.pk, user, 1, None, timezone.now()) is not None
+        sql, params = next((s, p) for s, p in sent if s.startswith("WITH q AS"))
         with transaction.get_connection().cursor() as cursor:
             cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
             plan = cursor.fetchone()[0][0]["Plan"]
@@ -283,8 +292,10 @@ def test_a_prepared_count_of_waited_seats_reads_the_buyers_entry_not_the_whole_q
         User(email=f"queue{i}@example.com", name=f"Queue {i}") for i in range(3000)
     )
     now = timezone.now()
+    ticket_type = event.ticket_types.get()
     WaitlistEntry.objects.bulk_create(
-        WaitlistEntry(event=event, user=person, quantity=1, joined_at=now) for person in queue
+        WaitlistEntry(event=event, user=person, quantity=1, joined_at=now, ticket_type=ticket_type)
+        for person in queue
     )
     pending = statements._pending_sql("$1").replace("%s", "$2")
     with transaction.get_connection().cursor() as cursor:

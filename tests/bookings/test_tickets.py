@@ -31,6 +31,8 @@ TICKET_KEYS = {
     "number",
     "code",
     "status",
+    "ticket_type_id",
+    "ticket_type_name",
     "attendee_name",
     "checked_in_at",
 }
@@ -155,8 +157,9 @@ def test_someone_elses_booking_has_no_tickets_to_see_but_an_admin_sees_them(
 def test_listing_tickets_reads_a_fixed_number_of_rows(user, django_assert_num_queries):
     booking = book(user, quantity=10)
     api = client_for(user)
-    # 1 the caller's account, 2 the booking with its event, 3 its check-ins, 4 its attendees.
-    with django_assert_num_queries(4):
+    # 1 the caller's account, 2 the booking with its event, 3 its items with their types,
+    # 4 its check-ins, 5 its attendees.
+    with django_assert_num_queries(5):
         assert api.get(f"/api/bookings/{booking.pk}/tickets").json()["count"] == 10
 
 

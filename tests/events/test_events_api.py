@@ -221,8 +221,15 @@ def test_admin_creates_event(admin_api, admin_user):
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert set(body) == EVENT_KEYS
+    assert set(body) == EVENT_KEYS | {"ticket_types"}
     assert body["available_seats"] == 50  # never taken from input
+    [general] = body["ticket_types"]
+    assert (general["name"], general["price"], general["quota"], general["available"]) == (
+        "General admission",
+        "49.99",
+        50,
+        50,
+    )
     assert body["status"] == "scheduled"
     assert body["created_by"] == str(admin_user.pk)
     event = Event.objects.get(pk=body["id"])

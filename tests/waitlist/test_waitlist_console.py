@@ -28,6 +28,7 @@ def queue():
     ):
         WaitlistEntry.objects.create(
             event=event,
+            ticket_type=event.ticket_types.get(),
             user=UserFactory(name=f"{status.title()} Person"),
             quantity=1,
             status=status,
