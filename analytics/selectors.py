@@ -18,8 +18,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from analytics.models import SalesDay
-from bookings.models import Booking
+from bookings.models import Booking, SalesDay
 from bookings.selectors import with_items
 from bookings.tickets.selectors import checked_in_tickets
 from core.lookups import get_or_not_found
@@ -175,7 +174,7 @@ def sales_overview(*, period: Period) -> dict:
     bookings/tickets: bookings made in the period, whatever became of them; revenue: of those,
     the ones still confirmed; cancellations: bookings cancelled in the period; waitlist
     conversions: offers accepted in the period. Read from the day totals that every sale keeps
-    exact (analytics.SalesDay): at most SHARDS rows a day, however many bookings there are.
+    exact (bookings.SalesDay): at most SHARDS rows a day, however many bookings there are.
     """
     days = {
         row.pop("day"): row

@@ -5,7 +5,6 @@ from rest_framework import serializers
 
 from bookings.models import Booking
 from bookings.serializers import BookingSerializer
-from core.serializers import OneLineCharField, StrictInputSerializer
 from events.serializers import EventSerializer
 
 MAX_PERIOD_DAYS = 366
@@ -146,16 +145,3 @@ class OverviewSerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         return {"from": serializers.DateField(), "to": serializers.DateField(), **fields}
-
-
-class EventMessageInputSerializer(StrictInputSerializer):
-    title = OneLineCharField(
-        max_length=200, help_text="The notification's title and the e-mail's subject."
-    )
-    message = serializers.CharField(max_length=5000, help_text="The text people receive.")
-
-
-class EventMessageResultSerializer(serializers.Serializer):
-    recipients = serializers.IntegerField(
-        help_text="People holding a confirmed ticket, each sent one notification and e-mail."
-    )

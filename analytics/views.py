@@ -1,6 +1,6 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,8 +13,6 @@ from analytics.serializers import (
     AdminEventSerializer,
     EventAnalyticsSerializer,
     EventBookingsQuerySerializer,
-    EventMessageInputSerializer,
-    EventMessageResultSerializer,
     OverviewQuerySerializer,
     OverviewSerializer,
     PopularEventsSerializer,
@@ -24,7 +22,6 @@ from core.db_router import pin_to_current_database, replica_reads
 from core.pagination import LimitOffsetPagination
 from core.schema import problems
 from events.models import Event
-from events.services import event_message_send
 
 
 class AdminEventViewSet(viewsets.GenericViewSet):
@@ -88,26 +85,6 @@ class AdminEventViewSet(viewsets.GenericViewSet):
     @replica_reads
     def analytics(self, request, pk=None):
         return Response(EventAnalyticsSerializer(selectors.event_analytics(event_id=pk)).data)
-
-    @extend_schema(
-        operation_id="admin_event_message",
-        summary="Message an event's ticket holders (admin)",
-        request=EventMessageInputSerializer,
-        responses={202: EventMessageResultSerializer, **problems(400, 401, 403, 404, 409)},
-        description="Send a message to everyone holding a confirmed ticket for the event: one "
-        "`event_message` notification each, e-mailed through the outbox, written in one "
-        "transaction. A cancelled event answers 409 `event_closed`.",
-    )
-    @action(detail=True, methods=["post"], pagination_class=None)
-    def messages(self, request, pk=None):
-        body = EventMessageInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        recipients = event_message_send(event_id=pk, actor=request.user, **body.validated_data)
-        # 202: the notifications are written; their e-mails go out after the commit.
-        return Response(
-            EventMessageResultSerializer({"recipients": recipients}).data,
-            status=status.HTTP_202_ACCEPTED,
-        )
 
 
 class PopularEventsView(APIView):

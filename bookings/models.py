@@ -8,9 +8,12 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from core.validators import OneLineCharField
+from events.models import MAX_TICKETS_PER_BOOKING
 
-MAX_TICKETS_PER_BOOKING = 10
 MAX_TICKETS_PER_PERSON = 10
+# Bookings of different events update different rows of a day unless their events share a
+# shard; the overview reads at most SHARDS rows per day, however many bookings there are.
+SHARDS = 16
 
 
 class Booking(models.Model):
@@ -183,3 +186,30 @@ class TicketAttendee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} on ticket {self.index + 1} of {self.booking_id}"
+
+
+class SalesDay(models.Model):
+    """Running totals of one UTC day (in one shard of events), for the staff overview.
+
+    Written by bookings.sales in the same transaction as each booking, cancellation and
+    accepted offer, so it is always exact: `bookings`/`tickets` made that day, `revenue` of
+    those still confirmed, `cancellations` made that day, `conversions` (offers accepted).
+    Analytics only reads it. The table keeps the name it had when analytics owned it.
+    """
+
+    day = models.DateField()
+    shard = models.PositiveSmallIntegerField()
+    bookings = models.PositiveIntegerField(default=0)
+    tickets = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    cancellations = models.PositiveIntegerField(default=0)
+    conversions = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "analytics_salesday"
+        constraints = [
+            models.UniqueConstraint(fields=["day", "shard"], name="analytics_salesday_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} #{self.shard}"

@@ -8,8 +8,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
-from analytics import day_totals
-from bookings import signals, statements
+from bookings import sales, signals, statements
 from bookings.models import (
     MAX_TICKETS_PER_BOOKING,
     MAX_TICKETS_PER_PERSON,
@@ -164,7 +163,7 @@ def booking_confirm(
     for ticket_type, q in lines:
         move_type_seats(event, ticket_type.pk, **{source: -q}, booked=q)
     booking = _record_booking(event=event, user=user, lines=lines)
-    day_totals.record_booking(booking, converted=from_held)
+    sales.record_booking(booking, converted=from_held)
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return booking
 
@@ -242,7 +241,7 @@ def _book_free_seats(
                 "email_next_attempt_at": now,
                 **_confirmation(event, quantity, amount, booking.id),
             },
-            sales_day=day_totals.day_and_shard(now, event.pk),
+            sales_day=sales.day_and_shard(now, event.pk),
         )
     if not written:
         return None
@@ -433,14 +432,14 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
         signals.bookings_cancelled.send(sender=Booking, bookings=[booking])
         waitlist_serve(event=event)
         # Last: the day totals are the last locks a transaction takes (core/locks.py).
-        day_totals.record_cancellations([booking], at=booking.cancelled_at)
+        sales.record_cancellations([booking], at=booking.cancelled_at)
     logger.info("booking cancelled", extra={"booking_id": str(booking.pk)})
     return booking
 
 
 def booking_cancel_all(*, event: Event) -> list[Booking]:
     """Cancel every confirmed booking of a locked event (the event is being cancelled). The
-    caller records the cancellations in the day totals (`day_totals.record_cancellations`) once it
+    caller records the cancellations in the day totals (`sales.record_cancellations`) once it
     has taken its other locks."""
     bookings = list(
         locks.rows(Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED))

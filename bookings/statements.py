@@ -32,8 +32,7 @@ from typing import Any
 from django.db import connection, models
 
 from accounts.models import User
-from analytics.models import SalesDay
-from bookings.models import MAX_TICKETS_PER_PERSON, Booking, BookingItem
+from bookings.models import MAX_TICKETS_PER_PERSON, Booking, BookingItem, SalesDay
 from core import locks
 from events.models import Event, TicketType
 from notifications.models import Notification

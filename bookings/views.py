@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, AuthenticationFailed, NotAuthenticated
@@ -22,6 +22,7 @@ from core.exceptions import AccountClosed
 from core.idempotency import idempotent
 from core.schema import IDEMPOTENCY_KEY, problems
 from waitingroom.admission import admission_required
+from waitlist.models import WaitlistEntry
 from waitlist.selectors import waitlist_entries_of
 from waitlist.serializers import WaitlistEntrySerializer
 
@@ -144,3 +145,31 @@ class BookingViewSet(viewsets.GenericViewSet):
     def tickets(self, request, pk=None):
         page = self.paginate_queryset(booking_tickets(booking_id=pk, user=request.user))
         return self.get_paginated_response(TicketSerializer(page, many=True).data)
+
+
+class WaitlistOfferViewSet(viewsets.GenericViewSet):
+    """Accepting a waitlist offer, at /waitlist/{id}/accept: the held seats become a booking,
+    so it is a booking's route, beside the waitlist's own (waitlist.views)."""
+
+    serializer_class = BookingSerializer
+    queryset = WaitlistEntry.objects.none()  # the service reads the entry
+
+    @extend_schema(
+        operation_id="waitlist_accept",
+        summary="Accept a waitlist offer",
+        request=None,
+        responses={
+            201: inline_serializer("WaitlistAcceptResult", {"booking": BookingSerializer()}),
+            **problems(400, 401, 404, 409, 422),
+        },
+        parameters=[IDEMPOTENCY_KEY],
+        description="Accept an open offer: the held seats become a confirmed booking. "
+        "Past `offer_expires_at` the offer is expired on the spot (409 `offer_expired`).",
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def accept(self, request, pk=None):
+        booking = services.waitlist_offer_accept(entry_id=pk, user=request.user)
+        return Response(
+            {"booking": BookingSerializer(booking).data}, status=status.HTTP_201_CREATED
+        )

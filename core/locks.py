@@ -8,7 +8,7 @@
     TICKET_TYPES     that event's ticket type rows, in id order (`ticket_type_rows`), or the
                      plain booking's UPDATE of its one type, which follows its event lock
     EVENT_ROWS       that event's bookings or waitlist entries (`rows`)
-    DAY_TOTALS       rows of per-day totals shared by many events: sales (`analytics.day_totals`)
+    DAY_TOTALS       rows of per-day totals shared by many events: sales (`bookings.sales`)
                      and scheduled events (`events.summary`), upserted in key order
     OUTBOX           notification rows a mailer claims to send
 

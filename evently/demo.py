@@ -12,8 +12,8 @@ event and message goes through the services, each at its own moment of the past 
 steps are queued by time and run in that order, with time-machine moving the clock to each
 step first. So every row the services write carries the time it would have had in real use,
 and every counter moves in the same transaction as the rows it counts: the seats and revenue
-of the events, and the day totals of analytics.SalesDay that the front page and the dashboard
-read (analytics.day_totals files a sale under its booking_time and a cancellation under the moment
+of the events, and the day totals of bookings.SalesDay that the front page and the dashboard
+read (bookings.sales files a sale under its booking_time and a cancellation under the moment
 it happens). Nothing is edited afterwards.
 
 Why not book today and then move the timestamps back: the day totals are written with the
@@ -48,10 +48,11 @@ from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
 from bookings.tickets.codes import TicketRef
 from bookings.tickets.services import ticket_check_in
+from boxoffice.services import event_cancel, event_message_send, ticket_type_create
 from core import locks
 from core.exceptions import AlreadyCancelled, DomainError
 from events.models import Event
-from events.services import event_cancel, event_create, event_message_send, ticket_type_create
+from events.services import event_create
 from notifications.delivery import deliver
 from waitlist.models import WaitlistEntry
 from waitlist.services import waitlist_entry_leave, waitlist_expire_due

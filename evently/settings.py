@@ -88,6 +88,9 @@ INSTALLED_APPS = [
     "waitlist",
     "notifications",
     "analytics",
+    # Staff operations spanning the apps above (event edits, cancellation, messages, the
+    # console's event pages): above every app it orchestrates.
+    "boxoffice",
     # Above the domain apps: it listens to their signals and reports what they did.
     "webhooks",
     "waitingroom",

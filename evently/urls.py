@@ -14,7 +14,7 @@ api = [
     route("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     route("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("accounts.urls")),
-    path("", include("events.urls")),
+    path("", include("boxoffice.urls")),
     path("", include("bookings.urls")),
     path("", include("waitlist.urls")),
     path("", include("notifications.urls")),

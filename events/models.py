@@ -9,6 +9,8 @@ from django.utils.timezone import localtime
 from core.validators import OneLineCharField
 
 MAX_CAPACITY = 1_000_000
+# One booking's tickets, across its types; a ticket type's max_per_booking stays within it.
+MAX_TICKETS_PER_BOOKING = 10
 
 
 class Event(models.Model):

@@ -1,16 +1,14 @@
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
 from rest_framework.exceptions import ValidationError
 
-from bookings.models import Booking, TicketCheckIn
 from core.lookups import get_or_not_found
 from events.filters import EventFilter, as_utc
 from events.models import Event, TicketType
 from events.summary import count_scheduled
-from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 
 # Filters that leave the count to the time window alone (ordering does not change a count).
 WINDOW_FILTERS = {"starts_after", "starts_before", "ordering"}
@@ -72,54 +70,3 @@ def ticket_type_get(*, ticket_type_id) -> TicketType:
     return get_or_not_found(
         TicketType.objects.all(), pk=ticket_type_id, message="No ticket type with this id."
     )
-
-
-def event_ticket_holders(*, event: Event) -> int:
-    """How many people hold a confirmed ticket for the event (each counted once)."""
-    return (
-        Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED)
-        .values("user_id")
-        .distinct()
-        .count()
-    )
-
-
-def event_cancel_impact(*, event: Event) -> dict:
-    """What cancelling the event would touch, for the confirmation staff see first.
-
-    Confirmed bookings, their tickets and revenue are the event's own counters; the active
-    waitlist entries are counted; `people` is everyone told of the cancellation, each once
-    (a ticket holder who also waits counts once), counted by the database; `checked_in` the
-    tickets already let in at the door, people at the venue.
-    """
-    holders = Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED)
-    entries = WaitlistEntry.objects.filter(event=event, status__in=ACTIVE_STATUSES)
-    waitlist = entries.aggregate(
-        entries=Count("id"), offers=Count("id", filter=Q(status=WaitlistEntry.Status.OFFERED))
-    )
-    people = (
-        holders.order_by().values("user_id").union(entries.order_by().values("user_id")).count()
-    )
-    return {
-        "bookings": event.confirmed_bookings,
-        "tickets": event.booked_seats,
-        "revenue": event.revenue,
-        "waitlist_entries": waitlist["entries"],
-        "offers": waitlist["offers"],
-        "people": people,
-        "checked_in": TicketCheckIn.objects.filter(booking__event=event).count(),
-    }
-
-
-def event_summary(*, event: Event) -> dict:
-    """The figures at the top of an event's page: its seat counters and revenue, and its
-    waitlist by status (one query)."""
-    queue = WaitlistEntry.objects.filter(event=event).aggregate(
-        waiting=Count("id", filter=Q(status=WaitlistEntry.Status.WAITING)),
-        offered=Count("id", filter=Q(status=WaitlistEntry.Status.OFFERED)),
-    )
-    return {
-        "sold_percent": round(event.booked_seats / event.total_capacity * 100),
-        "held_percent": round(event.held_seats / event.total_capacity * 100),
-        **queue,
-    }

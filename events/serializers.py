@@ -4,9 +4,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.models import MAX_TICKETS_PER_BOOKING
 from core.serializers import OneLineCharField, StrictInputSerializer
-from events.models import MAX_CAPACITY, Event, TicketType
+from events.models import MAX_CAPACITY, MAX_TICKETS_PER_BOOKING, Event, TicketType
 
 
 class EventSerializer(serializers.ModelSerializer):

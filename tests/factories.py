@@ -94,7 +94,7 @@ class TicketTypeFactory(DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         # The event's price is its active types' lowest, and its types' version moves on, as
-        # events.services keeps them.
+        # boxoffice.services keeps them.
         ticket_type = super()._create(model_class, *args, **kwargs)
         prices = TicketType.objects.filter(event=ticket_type.event, is_active=True)
         Event.objects.filter(pk=ticket_type.event_id).update(

@@ -19,8 +19,8 @@ from bookings.tickets import services as ticket_services
 from bookings.tickets.codes import TicketRef, ticket_code
 from bookings.tickets.selectors import Ticket, with_ticket_state
 from bookings.tickets.services import ticket_check_in
+from boxoffice.services import event_cancel
 from core.exceptions import CheckedIn
-from events.services import event_cancel
 from tests.concurrency import run_concurrently
 from tests.conftest import client_for
 from tests.factories import AdminFactory, EventFactory, ScannerFactory, UserFactory

@@ -16,8 +16,8 @@ from bookings import services as booking_services
 from bookings import statements as booking_statements
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
+from boxoffice.services import event_update
 from core.exceptions import SoldOut, TicketLimit
-from events.services import event_update
 from notifications.models import Notification
 from tests.concurrency import (
     run_concurrently,

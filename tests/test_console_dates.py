@@ -10,7 +10,7 @@ from django.utils.html import strip_tags
 
 from bookings.models import Booking, TicketCheckIn
 from bookings.services import booking_cancel, booking_create
-from events.services import event_cancel
+from boxoffice.services import event_cancel
 from tests.factories import EventFactory, UserFactory
 from waitlist.models import WaitlistEntry
 

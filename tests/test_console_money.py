@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from bookings.services import booking_create
-from events.services import event_cancel
+from boxoffice.services import event_cancel
 from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.core import mail
 
 from bookings.models import Booking
 from bookings.services import booking_create
+from boxoffice.services import event_cancel
 from events.models import Event
-from events.services import event_cancel
 from notifications.delivery import deliver
 from notifications.models import Notification
 from tests.factories import EventFactory, UserFactory

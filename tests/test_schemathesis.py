@@ -37,7 +37,7 @@ from accounts.tokens import tokens_for
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
 from bookings.tickets.codes import TicketRef, ticket_code, ticket_id
-from events.services import event_cancel
+from boxoffice.services import event_cancel
 from notifications.models import Notification
 from tests.factories import AdminFactory, EventFactory, UserFactory
 from waitlist.models import WaitlistEntry

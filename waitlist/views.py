@@ -1,18 +1,17 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from bookings import services as booking_services
-from bookings.serializers import BookingSerializer
-from core.idempotency import idempotent
-from core.schema import IDEMPOTENCY_KEY, problems
+from core.schema import problems
 from waitlist import selectors, services
 from waitlist.models import WaitlistEntry
 from waitlist.serializers import WaitlistEntrySerializer
 
 
 class WaitlistEntryViewSet(viewsets.GenericViewSet):
+    # The caller's waitlist entries. Accepting an offer books, so that route's view is
+    # bookings' (bookings.views.WaitlistOfferViewSet), at /waitlist/{id}/accept.
     serializer_class = WaitlistEntrySerializer
     queryset = WaitlistEntry.objects.none()  # reads go through waitlist.selectors
 
@@ -35,26 +34,6 @@ class WaitlistEntryViewSet(viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         entry = selectors.waitlist_entry_get(entry_id=pk, user=request.user)
         return Response(WaitlistEntrySerializer(entry).data)
-
-    @extend_schema(
-        operation_id="waitlist_accept",
-        summary="Accept a waitlist offer",
-        request=None,
-        responses={
-            201: inline_serializer("WaitlistAcceptResult", {"booking": BookingSerializer()}),
-            **problems(400, 401, 404, 409, 422),
-        },
-        parameters=[IDEMPOTENCY_KEY],
-        description="Accept an open offer: the held seats become a confirmed booking. "
-        "Past `offer_expires_at` the offer is expired on the spot (409 `offer_expired`).",
-    )
-    @action(detail=True, methods=["post"])
-    @idempotent
-    def accept(self, request, pk=None):
-        booking = booking_services.waitlist_offer_accept(entry_id=pk, user=request.user)
-        return Response(
-            {"booking": BookingSerializer(booking).data}, status=status.HTTP_201_CREATED
-        )
 
     @extend_schema(
         operation_id="waitlist_decline",

@@ -307,8 +307,8 @@ def test_day_totals_stay_equal_to_a_recount_of_the_bookings(admin_user, sales):
     from django.db.models import Count, Q, Sum
     from django.db.models.functions import TruncDate
 
-    from analytics.models import SalesDay
-    from events.services import event_cancel
+    from bookings.models import SalesDay
+    from boxoffice.services import event_cancel
 
     _event, other = sales
     event_cancel(event_id=other.pk, actor=admin_user)  # a mass cancellation too

@@ -9,8 +9,8 @@ from analytics import charts, selectors
 from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
 from bookings.tickets.codes import TicketRef
 from bookings.tickets.services import ticket_check_in
+from boxoffice.services import event_cancel
 from events.models import Event
-from events.services import event_cancel
 from tests.factories import AdminFactory, EventFactory, TicketTypeFactory, UserFactory
 from waitlist.services import (
     waitlist_entry_leave,

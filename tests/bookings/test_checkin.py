@@ -13,6 +13,7 @@ from bookings.services import booking_cancel, booking_create
 from bookings.tickets.codes import TicketRef, ref_from_code, ticket_code
 from bookings.tickets.selectors import door_counts
 from bookings.tickets.services import ticket_check_in
+from boxoffice.services import event_cancel
 from core.exceptions import (
     AlreadyCheckedIn,
     CheckedIn,
@@ -22,7 +23,6 @@ from core.exceptions import (
     WrongEvent,
 )
 from events.models import Event
-from events.services import event_cancel
 from tests.factories import EventFactory, UserFactory
 from tests.invariants import assert_books_balance
 from tests.problems import assert_problem

@@ -11,9 +11,8 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from accounts.models import User
-from analytics.models import SalesDay
 from bookings import services, statements
-from bookings.models import Booking
+from bookings.models import Booking, SalesDay
 from bookings.services import booking_cancel, booking_confirm, booking_create, lock_buyer
 from core.exceptions import NotFound
 from events.models import Event

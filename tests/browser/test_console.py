@@ -23,8 +23,8 @@ from django.core.management import call_command
 
 from bookings.models import Booking
 from bookings.tickets.desk import checkin_desk_url
+from boxoffice.selectors import event_cancel_impact, event_ticket_holders
 from events.models import Event
-from events.selectors import event_cancel_impact, event_ticket_holders
 from notifications.models import Notification
 from tests.browser.chromium import (
     chromium,

@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
+from boxoffice.services import event_delete, event_update
 from core.exceptions import CapacityBelowTaken
 from events.models import Event
-from events.services import event_delete, event_update
 from notifications.models import Notification
 from tests.factories import EventFactory, UserFactory
 from tests.invariants import assert_books_balance

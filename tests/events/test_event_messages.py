@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 
 from bookings.services import booking_cancel, booking_create
+from boxoffice.services import event_cancel, event_message_send
 from core.exceptions import EventClosed, NotFound
-from events.services import event_cancel, event_message_send
 from notifications.models import Notification
 from tests.factories import AdminFactory, EventFactory, UserFactory
 from tests.problems import assert_problem

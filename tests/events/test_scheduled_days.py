@@ -10,8 +10,9 @@ import time_machine
 from django.db import IntegrityError, transaction
 
 from bookings.services import booking_create
+from boxoffice.services import event_cancel, event_delete, event_update
 from events.models import Event, ScheduledDay
-from events.services import event_cancel, event_create, event_delete, event_update
+from events.services import event_create
 from events.summary import rebuild_scheduled_days
 from tests.concurrency import run_concurrently
 from tests.factories import AdminFactory, EventFactory, UserFactory

@@ -8,6 +8,12 @@ from django.utils import timezone
 
 from bookings.models import Booking, BookingItem
 from bookings.services import booking_cancel, booking_create, waitlist_offer_accept
+from boxoffice.services import (
+    event_update,
+    ticket_type_create,
+    ticket_type_delete,
+    ticket_type_update,
+)
 from core.exceptions import (
     CapacityBelowTaken,
     Invalid,
@@ -20,13 +26,7 @@ from core.exceptions import (
     TicketTypeSold,
 )
 from events.models import Event, TicketType
-from events.services import (
-    event_create,
-    event_update,
-    ticket_type_create,
-    ticket_type_delete,
-    ticket_type_update,
-)
+from events.services import event_create
 from tests.factories import AdminFactory, EventFactory, TicketTypeFactory, UserFactory
 from tests.invariants import assert_books_balance
 from tests.problems import assert_problem

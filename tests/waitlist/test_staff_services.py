@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 
 from bookings.services import booking_cancel, booking_create
+from boxoffice.services import event_cancel
 from core.exceptions import NotOffered, WaitlistEntryClosed
-from events.services import event_cancel
 from tests.factories import EventFactory, UserFactory
 from tests.invariants import assert_books_balance
 from waitlist.models import WaitlistEntry

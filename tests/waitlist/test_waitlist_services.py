@@ -186,7 +186,7 @@ def test_no_offer_is_made_for_a_cancelled_event(admin_user):
     holder = UserFactory()
     booking_create(event_id=event.pk, user=holder, quantity=1)
     booking_create(event_id=event.pk, user=UserFactory(), quantity=1)
-    from events.services import event_delete
+    from boxoffice.services import event_delete
 
     assert event_delete(event_id=event.pk, actor=admin_user) == "cancelled"
     assert not WaitlistEntry.objects.filter(status="offered").exists()

@@ -13,7 +13,8 @@ from bookings.services import booking_cancel, booking_create, waitlist_offer_acc
 from bookings.signals import booking_confirmed
 from bookings.tickets.codes import TicketRef
 from bookings.tickets.services import ticket_check_in
-from events.services import event_cancel, event_create, event_update
+from boxoffice.services import event_cancel, event_update
+from events.services import event_create
 from tests.factories import EventFactory, UserFactory
 from waitlist.models import WaitlistEntry
 from waitlist.services import waitlist_expire_due

@@ -5,10 +5,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import IsAdmin, PublicOrActiveAccount
+from boxoffice import services
+from boxoffice.serializers import EventMessageInputSerializer, EventMessageResultSerializer
 from core.db_router import replica_reads
 from core.pagination import LimitOffsetPagination
 from core.schema import problems
-from events import selectors, services
+from events import selectors
 from events.filters import EventFilter
 from events.models import Event, TicketType
 from events.serializers import (
@@ -18,6 +20,7 @@ from events.serializers import (
     TicketTypeInputSerializer,
     TicketTypeSerializer,
 )
+from events.services import event_create
 
 
 class UpcomingEventPagination(LimitOffsetPagination):
@@ -116,7 +119,7 @@ class EventViewSet(viewsets.GenericViewSet):
     def create(self, request):
         data = EventInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        event = services.event_create(created_by=request.user, **data.validated_data)
+        event = event_create(created_by=request.user, **data.validated_data)
         return Response(EventDetailSerializer(event).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
@@ -213,3 +216,34 @@ class TicketTypeViewSet(viewsets.GenericViewSet):
     def destroy(self, request, pk=None):
         services.ticket_type_delete(ticket_type_id=pk, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AdminEventMessageViewSet(viewsets.GenericViewSet):
+    """Messaging an event's ticket holders, at /admin/events/{id}/messages, beside the
+    admin's event reads (analytics.views.AdminEventViewSet)."""
+
+    permission_classes = [IsAdmin]
+    serializer_class = EventMessageResultSerializer
+    queryset = Event.objects.none()
+
+    @extend_schema(
+        operation_id="admin_event_message",
+        summary="Message an event's ticket holders (admin)",
+        request=EventMessageInputSerializer,
+        responses={202: EventMessageResultSerializer, **problems(400, 401, 403, 404, 409)},
+        description="Send a message to everyone holding a confirmed ticket for the event: one "
+        "`event_message` notification each, e-mailed through the outbox, written in one "
+        "transaction. A cancelled event answers 409 `event_closed`.",
+    )
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def messages(self, request, pk=None):
+        body = EventMessageInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        recipients = services.event_message_send(
+            event_id=pk, actor=request.user, **body.validated_data
+        )
+        # 202: the notifications are written; their e-mails go out after the commit.
+        return Response(
+            EventMessageResultSerializer({"recipients": recipients}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )

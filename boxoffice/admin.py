@@ -14,12 +14,13 @@ from analytics.selectors import event_bookings
 from bookings.admin import booking_badge
 from bookings.models import Booking
 from bookings.tickets.desk import checkin_desk_url
+from boxoffice import selectors, services
 from core import admin_tools
 from core.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
 from core.exceptions import DomainError, NotFound
 from core.validators import one_line
-from events import selectors, services
 from events.models import Event, TicketType
+from events.services import event_create
 from notifications.selectors import event_message_deliveries
 from waitingroom.services import queue_status
 from waitlist.admin import entry_badge
@@ -502,7 +503,7 @@ class EventAdmin(ConsoleListMixin, admin.ModelAdmin):
                 changes = {f: form.cleaned_data[f] for f in form.changed_data if f in editable}
                 services.event_update(event_id=obj.pk, actor=request.user, changes=changes)
             else:
-                created = services.event_create(
+                created = event_create(
                     created_by=request.user, **{f: form.cleaned_data[f] for f in editable}
                 )
                 obj.pk = created.pk

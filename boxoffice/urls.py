@@ -1,8 +1,9 @@
+from boxoffice import views
 from core.routing import Router
-from events import views
 
 router = Router()
 router.register("events", views.EventViewSet, basename="event")
 router.register("ticket-types", views.TicketTypeViewSet, basename="ticket-type")
+router.register("admin/events", views.AdminEventMessageViewSet, basename="admin-event")
 
 urlpatterns = router.urls

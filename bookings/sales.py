@@ -1,4 +1,4 @@
-"""The day totals of sales (analytics.SalesDay), kept exact inside the transactions that
+"""The day totals of sales (bookings.SalesDay), kept exact inside the transactions that
 change sales: the booking, cancellation and offer services call it, so it sits below them
 and imports nothing but models (tests/test_import_cycles.py)."""
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from analytics.models import SHARDS, SalesDay
+from bookings.models import SHARDS, SalesDay
 from core import locks
 
 _COUNTERS = ("bookings", "tickets", "revenue", "cancellations", "conversions")
