@@ -22,10 +22,15 @@ def endpoint_deliveries(*, endpoint_id) -> QuerySet[WebhookDelivery]:
 def webhook_outbox_state(*, now=None) -> tuple[int, float]:
     """(deliveries not yet made, seconds the oldest due one has waited since it fell due) for
     the metrics scrape, as the e-mail outbox reports its own: one query on the worker's partial
-    index (webhooks_delivery_due_idx). A delivery waiting out its retry delay is not due."""
+    index (webhooks_delivery_due_idx). A delivery waiting out its retry delay is not due.
+
+    Only the deliveries the worker would claim count: those of a disabled endpoint wait until
+    staff enable it again, and would age the outbox into EventlyOutboxBehind while the worker
+    is keeping up with everything it may send."""
     now = now or timezone.now()
     found = WebhookDelivery.objects.filter(
-        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING]
+        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING],
+        endpoint__is_active=True,
     ).aggregate(backlog=Count("pk"), first_due=Min("next_attempt_at"))
     first_due = found["first_due"]
     age = max(0.0, (now - first_due).total_seconds()) if first_due else 0.0

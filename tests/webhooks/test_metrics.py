@@ -6,6 +6,7 @@ import time_machine
 
 from tests.test_metrics import TOKEN, samples
 from webhooks.models import WebhookDelivery, WebhookMessage
+from webhooks.services import endpoint_create, endpoint_update
 
 NOW = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)
 
@@ -40,3 +41,34 @@ def test_an_idle_webhook_outbox_reads_zero(client, settings, db):
     found = samples(client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode())
     assert found['evently_outbox_backlog{outbox="webhooks"}'] == 0
     assert found['evently_outbox_oldest_age_seconds{outbox="webhooks"}'] == 0
+
+
+def test_deliveries_of_a_disabled_endpoint_neither_grow_nor_age_the_webhook_outbox(
+    client, settings, endpoint, receiver, admin_user
+):
+    settings.METRICS_TOKEN = TOKEN
+    switched_off = endpoint_create(actor=admin_user, url=receiver.url, events=["*"])
+    for target, due in [
+        (endpoint, NOW - timedelta(seconds=20)),
+        (switched_off, NOW - timedelta(hours=3)),  # waits for staff, not for the worker
+        (switched_off, NOW - timedelta(hours=2)),
+    ]:
+        message = WebhookMessage.objects.create(type="booking.confirmed", body="{}")
+        WebhookDelivery.objects.create(message=message, endpoint=target, next_attempt_at=due)
+    endpoint_update(endpoint_id=switched_off.pk, actor=admin_user, changes={"is_active": False})
+
+    with time_machine.travel(NOW, tick=False):
+        found = samples(
+            client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
+        )
+    assert found['evently_outbox_backlog{outbox="webhooks"}'] == 1
+    assert found['evently_outbox_oldest_age_seconds{outbox="webhooks"}'] == 20
+
+    # Enabled again, its deliveries are the worker's once more, and count.
+    endpoint_update(endpoint_id=switched_off.pk, actor=admin_user, changes={"is_active": True})
+    with time_machine.travel(NOW, tick=False):
+        found = samples(
+            client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
+        )
+    assert found['evently_outbox_backlog{outbox="webhooks"}'] == 3
+    assert found['evently_outbox_oldest_age_seconds{outbox="webhooks"}'] == 3 * 3600
