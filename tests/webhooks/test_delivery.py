@@ -2,8 +2,10 @@
 standardwebhooks package."""
 
 import json
+import re
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -252,3 +254,17 @@ def test_several_workers_at_once_send_each_delivery_exactly_once(receiver, admin
         json.loads(b)["type"] == "booking.confirmed" for b in [r.body for r in receiver.received]
     )
     receiver.verified(endpoint.secret)
+
+
+def test_the_runbook_gives_the_default_schedule_s_length():
+    # docs/operations.md tells operators how long a receiver may be down before deliveries
+    # fail for good; the figure follows WEBHOOKS_RETRY_DELAYS' default in evently/settings.py.
+    root = Path(__file__).resolve().parent.parent.parent
+    source = (root / "evently" / "settings.py").read_text()
+    default = re.search(r'"WEBHOOKS_RETRY_DELAYS", "([0-9.,]+)"', source).group(1)
+    total = sum(float(seconds) for seconds in default.split(","))
+    hours, rest = divmod(round(total), 3600)
+    runbook = " ".join((root / "docs" / "operations.md").read_text().split())
+    assert f"about {round(total / 3600)} hours after the first" in runbook
+    assert f"= {hours} h {rest // 60} min," in runbook
+    assert f"between {round(total * 0.8 / 3600)} and {round(total * 1.2 / 3600)} hours" in runbook
