@@ -24,6 +24,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
@@ -122,13 +123,6 @@ REFUNDS = Counter(
     ["status"],
 )
 
-# --- Outboxes sent by workers -------------------------------------------------------------------
-WEBHOOK_DELIVERIES = Counter(
-    "evently_webhook_deliveries_total",
-    "Webhook delivery attempts by result: delivered, failed (will retry), given_up.",
-    ["result"],
-)
-
 # The hot path's labelled children, resolved once.
 BOOKED = BOOKINGS.labels(result="booked")
 WAITLISTED = BOOKINGS.labels(result="waitlisted")
@@ -194,6 +188,11 @@ def counts_outcomes(counter, *, success: str | None = None, conflicts_only: bool
 
 # name ("email", "webhooks") -> () -> (items not yet sent, seconds the oldest due one waits)
 OUTBOXES: dict[str, Callable[[], tuple[int, float]]] = {}
+# () -> (deliveries being retried, deliveries given up on in the last WEBHOOK_GIVEN_UP_WINDOW)
+WEBHOOK_FAILURES: list[Callable[[], tuple[int, int]]] = []
+# Given up stays counted this long (the gauge's help says so): long enough for an alert's
+# `for` to see it, and then it clears by itself, though the failed rows are kept.
+WEBHOOK_GIVEN_UP_WINDOW = timedelta(hours=1)
 # () -> (offers held past their deadline, seconds the most overdue one is past it)
 OVERDUE_OFFERS: list[Callable[[], tuple[int, float]]] = []
 # () -> {event id: people queued}, for the waiting room's queues
@@ -206,6 +205,10 @@ def register_outbox(name: str, state: Callable[[], tuple[int, float]]) -> None:
     OUTBOXES[name] = state
 
 
+def register_webhook_failures(state: Callable[[], tuple[int, int]]) -> None:
+    WEBHOOK_FAILURES[:] = [state]
+
+
 def register_overdue_offers(state: Callable[[], tuple[int, float]]) -> None:
     OVERDUE_OFFERS[:] = [state]
 
@@ -216,7 +219,8 @@ def register_queue_lengths(state: Callable[[], dict[str, int]]) -> None:
 
 class StateCollector:
     """The gauges read from the database when Prometheus scrapes: outbox backlogs and ages,
-    overdue offers, queue lengths, and whether the database answered at all."""
+    failing webhook deliveries, overdue offers, queue lengths, and whether the database
+    answered at all."""
 
     def collect(self):
         from prometheus_client.core import GaugeMetricFamily
@@ -229,6 +233,13 @@ class StateCollector:
             "evently_outbox_oldest_age_seconds",
             "Seconds the oldest item that is due to be sent has waited, by outbox.",
             labels=["outbox"],
+        )
+        failing = GaugeMetricFamily(
+            "evently_webhook_failed_deliveries",
+            "Webhook deliveries whose last try failed, by state: retrying (to be tried again) "
+            "and given_up (tries used up, in the last hour); a disabled endpoint's are left "
+            "out.",
+            labels=["state"],
         )
         overdue = GaugeMetricFamily(
             "evently_waitlist_overdue_offers",
@@ -249,6 +260,10 @@ class StateCollector:
                 items, seconds = state()
                 backlog.add_metric([name], items)
                 age.add_metric([name], seconds)
+            for state in WEBHOOK_FAILURES:
+                retrying, given_up = state()
+                failing.add_metric(["retrying"], retrying)
+                failing.add_metric(["given_up"], given_up)
             for state in OVERDUE_OFFERS:
                 count, seconds = state()
                 overdue.add_metric([], count)
@@ -260,7 +275,7 @@ class StateCollector:
             logger.warning("metrics: the database did not answer the scrape's queries")
             up = 0
         else:
-            yield from (backlog, age, overdue, overdue_age, queue)
+            yield from (backlog, age, failing, overdue, overdue_age, queue)
         yield GaugeMetricFamily(
             "evently_database_up",
             "1 when the scrape's queries were answered by the database, 0 when they failed.",

@@ -137,6 +137,7 @@ def _record_delivered(deliveries: list[WebhookDelivery], summary) -> None:
         status=Status.DELIVERED,
         attempts=F("attempts") + 1,
         delivered_at=timezone.now(),
+        failed_at=None,
         claimed_until=None,
     )
     WebhookEndpoint.objects.filter(
@@ -151,19 +152,20 @@ def _record_failure(delivery: WebhookDelivery, answer: Answer, at: datetime, sum
     mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.SENDING)
     now = timezone.now()
     if answer.status_code == 410:  # Gone: the receiver asks not to be called again
-        mine.update(status=Status.FAILED, attempts=attempts, claimed_until=None)
+        mine.update(status=Status.FAILED, attempts=attempts, failed_at=at, claimed_until=None)
         summary.given_up += 1
         summary.disabled += _disable(endpoint.pk, "it answered 410 Gone", tell_staff=False)
         return
     wait = retry_delay(attempts)
     if wait is None:
-        mine.update(status=Status.FAILED, attempts=attempts, claimed_until=None)
+        mine.update(status=Status.FAILED, attempts=attempts, failed_at=at, claimed_until=None)
         summary.given_up += 1
     else:
         mine.update(
             status=Status.PENDING,
             attempts=attempts,
             next_attempt_at=now + wait,
+            failed_at=at,
             claimed_until=None,
         )
         summary.failed += 1

@@ -111,12 +111,21 @@ class WebhookDelivery(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # When its last try failed; None until one fails and again once one succeeds. Pending with
+    # it set, the delivery is being retried; failed, it was given up on then.
+    failed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["endpoint", "-created_at"], name="webhooks_delivery_endpoint_idx"),
+            # The deliveries given up on, by when: the metrics scrape counts the last hour's.
+            models.Index(
+                fields=["failed_at"],
+                condition=Q(status="failed"),
+                name="webhooks_delivery_given_up_idx",
+            ),
             # What the worker still has to do.
             models.Index(
                 fields=["next_attempt_at"],

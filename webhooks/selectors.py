@@ -1,6 +1,7 @@
-from django.db.models import Count, Min, Prefetch, QuerySet
+from django.db.models import Count, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from core.metrics import WEBHOOK_GIVEN_UP_WINDOW
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -35,3 +36,21 @@ def webhook_outbox_state(*, now=None) -> tuple[int, float]:
     first_due = found["first_due"]
     age = max(0.0, (now - first_due).total_seconds()) if first_due else 0.0
     return found["backlog"], age
+
+
+def webhook_failures_state(*, now=None) -> tuple[int, int]:
+    """(deliveries being retried, deliveries given up on in the last WEBHOOK_GIVEN_UP_WINDOW)
+    for the metrics scrape, in one query: the retried ones are in the outbox's partial index
+    (webhooks_delivery_due_idx), the given up ones in webhooks_delivery_given_up_idx.
+
+    A delivery is retried while its last try failed (`failed_at`) and it waits for the next.
+    Those of a disabled endpoint are left out, as from the outbox's backlog: nobody tries
+    them until staff enable it again, and staff were told why it was switched off."""
+    since = (now or timezone.now()) - WEBHOOK_GIVEN_UP_WINDOW
+    Status = WebhookDelivery.Status
+    retrying = Q(status__in=[Status.PENDING, Status.SENDING])
+    given_up = Q(status=Status.FAILED, failed_at__gte=since)
+    found = WebhookDelivery.objects.filter(
+        retrying | given_up, failed_at__isnull=False, endpoint__is_active=True
+    ).aggregate(retrying=Count("pk", filter=retrying), given_up=Count("pk", filter=given_up))
+    return found["retrying"], found["given_up"]
