@@ -24,11 +24,13 @@ import os
 import re
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import DatabaseError, transaction
+from django.db.models import Count, Min
+from django.utils import timezone
 
 from core.exceptions import DomainError
 
@@ -199,6 +201,15 @@ OVERDUE_OFFERS: list[Callable[[], tuple[int, float]]] = []
 QUEUE_LENGTHS: list[Callable[[], dict[str, int]]] = []
 # The queue gauge names the longest queues only; the rest add up under event="other".
 QUEUE_EVENTS_SHOWN = 20
+
+
+def count_and_age(rows, *, since: str, now: datetime | None = None) -> tuple[int, float]:
+    """(how many `rows`, seconds since the earliest `since` among them, never negative), in
+    one query: the shape of every backlog gauge (an outbox, the offers past their deadline)."""
+    now = now or timezone.now()
+    found = rows.aggregate(count=Count("pk"), first=Min(since))
+    first = found["first"]
+    return found["count"], max(0.0, (now - first).total_seconds()) if first else 0.0
 
 
 def register_outbox(name: str, state: Callable[[], tuple[int, float]]) -> None:

@@ -1,8 +1,8 @@
 from django.db.models import Count, Max, Min, Q, QuerySet
-from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
+from core import metrics
 from notifications.filters import NotificationFilter
 from notifications.models import Notification
 
@@ -45,10 +45,7 @@ def email_outbox_state(*, now=None) -> tuple[int, float]:
     """(e-mails not yet sent, seconds the oldest due one has waited since it fell due) for the
     metrics scrape: one query on the mailer's own partial index (notif_email_due_idx). A row
     waiting out its retry backoff is not due, so it does not age the outbox."""
-    now = now or timezone.now()
-    found = Notification.objects.filter(
+    unsent = Notification.objects.filter(
         email_status__in=[Notification.EmailStatus.PENDING, Notification.EmailStatus.SENDING]
-    ).aggregate(backlog=Count("pk"), first_due=Min("email_next_attempt_at"))
-    first_due = found["first_due"]
-    age = max(0.0, (now - first_due).total_seconds()) if first_due else 0.0
-    return found["backlog"], age
+    )
+    return metrics.count_and_age(unsent, since="email_next_attempt_at", now=now)

@@ -1,8 +1,9 @@
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from core import metrics
 from core.lookups import get_or_not_found
 from waitlist.models import WaitlistEntry
 
@@ -65,8 +66,5 @@ def overdue_offers_state(*, now=None) -> tuple[int, float]:
     it) for the metrics scrape; the expiry loop keeps both near zero. One query on the loop's
     own partial index (waitlist_offer_due_idx)."""
     now = now or timezone.now()
-    found = WaitlistEntry.objects.filter(status=Status.OFFERED, offer_expires_at__lt=now).aggregate(
-        count=Count("pk"), first=Min("offer_expires_at")
-    )
-    first = found["first"]
-    return found["count"], (now - first).total_seconds() if first else 0.0
+    overdue = WaitlistEntry.objects.filter(status=Status.OFFERED, offer_expires_at__lt=now)
+    return metrics.count_and_age(overdue, since="offer_expires_at", now=now)

@@ -1,6 +1,7 @@
-from django.db.models import Count, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from core import metrics
 from core.metrics import WEBHOOK_GIVEN_UP_WINDOW
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -28,14 +29,11 @@ def webhook_outbox_state(*, now=None) -> tuple[int, float]:
     Only the deliveries the worker would claim count: those of a disabled endpoint wait until
     staff enable it again, and would age the outbox into EventlyOutboxBehind while the worker
     is keeping up with everything it may send."""
-    now = now or timezone.now()
-    found = WebhookDelivery.objects.filter(
+    unsent = WebhookDelivery.objects.filter(
         status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.SENDING],
         endpoint__is_active=True,
-    ).aggregate(backlog=Count("pk"), first_due=Min("next_attempt_at"))
-    first_due = found["first_due"]
-    age = max(0.0, (now - first_due).total_seconds()) if first_due else 0.0
-    return found["backlog"], age
+    )
+    return metrics.count_and_age(unsent, since="next_attempt_at", now=now)
 
 
 def webhook_failures_state(*, now=None) -> tuple[int, int]:
