@@ -1,5 +1,8 @@
+import json
+import time
 import uuid
 
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -9,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.permissions import ClaimsOnly, IsAdmin
 from core.exceptions import NotFound
 from core.schema import problems
+from core.throttling import UserRateThrottle
 from waitingroom import services
 from waitingroom.serializers import (
     QueuePlaceSerializer,
@@ -26,15 +30,43 @@ def _event_uuid(value) -> uuid.UUID:
         raise NotFound() from None
 
 
-def _place_response(view: services.QueueView, code: int) -> Response:
-    body = QueuePlaceSerializer(view).data
-    return Response(body, status=code, headers={"Retry-After": str(view.retry_after)})
+def place_body(view: services.QueueView) -> bytes:
+    """QueuePlaceSerializer's answer, as DRF's JSONRenderer writes it, built directly: a poll
+    is the waiting room's most frequent request, and the serializer (its fields deep-copied
+    and bound on every call) and the renderer's negotiation were a third of its
+    instructions. tests/waitingroom/test_queue_api.py holds the two to the same bytes."""
+    expires = view.admission_expires_at
+    return json.dumps(
+        {
+            "token": view.token,
+            "status": view.status,
+            "position": view.position,
+            "estimated_wait_seconds": view.estimated_wait_seconds,
+            "admission_token": view.admission_token,
+            "admission_expires_at": None
+            if expires is None
+            else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires.timestamp())),
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def _place_response(view: services.QueueView, code: int) -> HttpResponse:
+    return HttpResponse(
+        place_body(view),
+        content_type="application/json",
+        status=code,
+        headers={"Retry-After": str(view.retry_after)},
+    )
 
 
 class QueueJoinView(APIView):
     # The token's claims are enough: a queue place books nothing, and the booking checks
     # the account. So a join or a poll on Redis runs no database query.
     permission_classes = [ClaimsOnly]
+    # Only signed-in callers get past the permission, so the per-address throttle would
+    # never count one: the per-user throttle alone, and no instance of the other to build.
+    throttle_classes = [UserRateThrottle]
 
     @extend_schema(
         operation_id="queue_join",
@@ -56,6 +88,7 @@ class QueueJoinView(APIView):
 
 class QueuePlaceView(APIView):
     permission_classes = [ClaimsOnly]
+    throttle_classes = [UserRateThrottle]
 
     @extend_schema(
         operation_id="queue_poll",
