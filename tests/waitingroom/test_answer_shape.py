@@ -1,10 +1,13 @@
-"""The poll's answer is built by hand: held here to what its serializer renders, byte for
-byte."""
+"""The poll's answer is built by hand and its MACs without `salted_hmac`: both held here to
+what they replace, byte for byte."""
 
+import uuid
 from datetime import UTC, datetime
 
+from django.utils.crypto import salted_hmac
 from rest_framework.renderers import JSONRenderer
 
+from waitingroom import tokens
 from waitingroom.serializers import QueuePlaceSerializer
 from waitingroom.services import QueueView
 from waitingroom.views import place_body
@@ -45,3 +48,18 @@ def test_the_place_answer_has_the_serializers_fields_in_its_order():
         "admission_token",
         "admission_expires_at",
     ]
+
+
+def test_a_tokens_mac_is_salted_hmacs_so_tokens_given_before_still_read(settings):
+    event_id, user_id = uuid.uuid4(), uuid.uuid4()
+    for secret in (settings.SECRET_KEY, "another key that is long enough to be a key 0123456789"):
+        settings.SECRET_KEY = secret
+        payload = tokens._PLACE.pack(event_id.bytes, 7)
+        mac = salted_hmac(
+            tokens._QUEUE_SALT, payload + str(user_id).encode(), algorithm="sha256"
+        ).digest()[: tokens._MAC_BYTES]
+        given_before = tokens._encode(payload + mac)
+        assert tokens.place_token(event_id=event_id, number=7, user_id=user_id) == given_before
+        assert tokens.read_place_token(given_before, user_id=user_id) == tokens.PlaceRef(
+            event_id, 7
+        )
