@@ -42,6 +42,7 @@ from bench.prepare import (  # noqa: E402
     METRICS_TOKEN,
     PASSWORD,
     PLAIN,
+    PORT_BASE,
     REDIS_URL,
     REFERENCE_FLOORS,
     WORK,
@@ -73,12 +74,32 @@ def log(message: str) -> None:
 
 
 class Server:
-    """A service under gunicorn, configured by gunicorn.conf.py as production runs it."""
+    """A service under gunicorn, configured by gunicorn.conf.py as production runs it (or,
+    for `--granian`'s one measurement, under granian with as many single-threaded workers)."""
 
     def __init__(self, service: Service):
         self.service = service
+        command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", service.application]
+        if service.key == GRANIAN.key:
+            command = [
+                str(Path(sys.executable).parent / "granian"),
+                "--interface",
+                "wsgi",
+                "--workers",
+                str(gunicorn_workers()),
+                "--blocking-threads",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(service.port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                service.application,
+            ]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", service.application],
+            command,
             cwd=ROOT,
             env=service.env(dict(os.environ)),
             stdout=subprocess.DEVNULL,
@@ -379,6 +400,21 @@ def median_of(runs: list[dict]) -> dict:
     return merged
 
 
+# Evently under granian, measured once beside gunicorn (`--granian`; granian must be installed
+# in the virtualenv: `.venv/bin/pip install granian`). Production stays on gunicorn.
+GRANIAN = Service(
+    "evently-granian",
+    "Evently under granian",
+    "evently.settings",
+    "evently.wsgi:application",
+    PORT_BASE + 7,
+)
+
+
+def granian_installed() -> bool:
+    return (Path(sys.executable).parent / "granian").exists()
+
+
 REF_PLAIN = reference_service(
     "ref-plain", "reference plain floor (ref_app.py)", "ref_app", EVENTLY.port + 5, DB_NAME
 )
@@ -387,7 +423,7 @@ REF_DRF = reference_service(
 )
 
 
-def flash_plan(redis: bool, reference: bool = False) -> list[Scenario]:
+def flash_plan(redis: bool, reference: bool = False, granian: bool = False) -> list[Scenario]:
     hot = "one hot event"
     plan = [
         Scenario("evently-16", f"Evently, {hot}, 16 connections", EVENTLY, 16),
@@ -435,9 +471,20 @@ def flash_plan(redis: bool, reference: bool = False) -> list[Scenario]:
             ),
             Scenario("ref-drf-16", f"{REF_DRF.label}, 16 connections", REF_DRF, 16, reference=True),
         ]
+    if granian:  # right after Evently under gunicorn, in every round
+        plan.insert(
+            1,
+            Scenario(
+                "granian-16",
+                f"Evently under granian ({gunicorn_workers()} workers, one thread each), "
+                f"{hot}, 16 connections",
+                GRANIAN,
+                16,
+            ),
+        )
     if redis:
         plan.insert(
-            6 + (2 if reference else 0),
+            6 + (2 if reference else 0) + (1 if granian else 0),
             Scenario(
                 "no-redis-16",
                 f"Evently, REDIS_URL unset, {hot}, 16 connections",
@@ -592,6 +639,32 @@ def reference_section(flash: dict) -> list[str]:
         f"| {_ratio(ev['app_ms'], drf['app_ms'])} |",
         f"| db CPU per booking, Evently / reference plain floor "
         f"| {_ratio(ev['db_ms'], plain['db_ms'])} |",
+    ]
+
+
+def granian_section(flash: dict) -> list[str]:
+    if "granian-16" not in flash:
+        return []
+    gu, gr = flash["evently-16"], flash["granian-16"]
+    rows = [
+        f"| {label} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
+        f"| {r['app_ms']:.2f} | {r['db_cache_ms']:.2f} |"
+        for label, r in [("gunicorn (production)", gu), ("granian", gr)]
+    ]
+    return [
+        "",
+        "## Another WSGI server: granian beside gunicorn (16 connections, one hot event)",
+        "",
+        "One measurement, not a switch: Evently's own WSGI application under granian "
+        f"(`--interface wsgi`, {gunicorn_workers()} workers with one blocking thread each, no "
+        "access log), in the same interleaved rounds as gunicorn with gunicorn.conf.py "
+        "(`make bench BENCH_ARGS=--granian`, granian installed in the virtualenv).",
+        "",
+        "| server | bookings/s | p50 ms | p99 ms | app ms | db + cache ms |",
+        "|---|---:|---:|---:|---:|---:|",
+        *rows,
+        f"| granian / gunicorn | {_ratio(gr['rps'], gu['rps'])} | | "
+        f"| {_ratio(gr['app_ms'], gu['app_ms'])} | |",
     ]
 
 
@@ -991,6 +1064,7 @@ def report(
     )
     lines += queue_section(queue)
     lines += reference_section(flash)
+    lines += granian_section(flash)
     keyed = flash["keyed-16"]
     lines += [
         "",
@@ -1071,7 +1145,14 @@ def main() -> int:
         action="store_true",
         help="one run of Evently's flash sale, then the on-sale crowd; print, write nothing",
     )
+    parser.add_argument(
+        "--granian",
+        action="store_true",
+        help="also serve Evently under granian and measure it beside gunicorn (one hot event)",
+    )
     args = parser.parse_args()
+    if args.granian and not granian_installed():
+        parser.error("--granian: granian is not installed (.venv/bin/pip install granian)")
 
     os.environ.update(environment(DB_NAME))
     redis = redis_answers(REDIS_URL)
@@ -1092,7 +1173,7 @@ def main() -> int:
             f"reference floors not found in {REFERENCE_FLOORS} (BENCH_FLOORS_DIR): "
             "their comparison is skipped"
         )
-    plan = flash_plan(redis, reference)
+    plan = flash_plan(redis, reference, args.granian)
     if args.webhook_only:
         plan = [s for s in plan if s.key in {"evently-16", "webhook-16"}]
     if args.queue_only:
