@@ -8,6 +8,8 @@ share one `request_id`. `JsonFormatter` writes the standard fields plus every `e
 """
 
 import logging
+import threading
+import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -46,3 +48,33 @@ class JsonFormatter(_JsonFormatter):
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         # ISO 8601 in UTC with milliseconds, whatever the server's time zone.
         return datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds")
+
+
+class PacedWarning:
+    """A warning logged at most once every `every` seconds by this process, for a fault that
+    would otherwise write a line per request (Redis unreachable); each line carries how many
+    it held back since the last (`suppressed`).
+
+    The pace is per process and kept in its memory on purpose: it only bounds the log's volume
+    (a line a minute per worker instead of one per request), and nothing depends on it across
+    requests or workers."""
+
+    def __init__(self, logger: logging.Logger, every: float):
+        self.logger = logger
+        self.every = every
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """As a fresh process: the next warning is logged."""
+        self.last_at = float("-inf")
+        self.suppressed = 0
+
+    def __call__(self, message: str, *args) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self.last_at < self.every:
+                self.suppressed += 1
+                return
+            suppressed, self.last_at, self.suppressed = self.suppressed, now, 0
+        self.logger.warning(message, *args, extra={"suppressed": suppressed})

@@ -20,7 +20,6 @@ limits still hold, and a warning says so in the log (`_warn_redis_down`).
 import functools
 import hashlib
 import logging
-import threading
 import time
 from datetime import timedelta
 
@@ -35,6 +34,7 @@ from rest_framework import throttling
 from rest_framework.settings import api_settings
 
 from core import metrics
+from core.logging import PacedWarning
 from core.models import ThrottleCounter
 
 logger = logging.getLogger(__name__)
@@ -65,26 +65,12 @@ def _redis_increment(cache: RedisCache):
     return script
 
 
-# How often, at most, one process logs that Redis is unavailable. The limit is per process and
-# kept in its memory on purpose: it only bounds the log's volume (one line a minute per worker
-# instead of one per request), and nothing depends on it across requests or workers.
-_WARN_EVERY_SECONDS = 60.0
-_warned = {"at": float("-inf"), "suppressed": 0}
-_warned_lock = threading.Lock()
+# That Redis is unavailable, logged at most once a minute per process.
+_redis_down_warning = PacedWarning(logger, every=60.0)
 
 
 def _warn_redis_down(exc: Exception) -> None:
-    now = time.monotonic()
-    with _warned_lock:
-        if now - _warned["at"] < _WARN_EVERY_SECONDS:
-            _warned["suppressed"] += 1
-            return
-        suppressed, _warned["at"], _warned["suppressed"] = _warned["suppressed"], now, 0
-    logger.warning(
-        "Redis is unavailable, throttles count in the database: %s",
-        exc,
-        extra={"suppressed": suppressed},
-    )
+    _redis_down_warning("Redis is unavailable, throttles count in the database: %s", exc)
 
 
 def _increment(cache, key: str, timeout: int) -> int:

@@ -45,8 +45,7 @@ def use_redis(settings, url: str) -> None:
 @pytest.fixture(autouse=True)
 def fresh_warning_limit(monkeypatch):
     """Each test starts as a fresh process would: no warning logged yet."""
-    monkeypatch.setitem(throttling._warned, "at", float("-inf"))
-    monkeypatch.setitem(throttling._warned, "suppressed", 0)
+    throttling._redis_down_warning.reset()
 
 
 @pytest.fixture
@@ -118,7 +117,7 @@ def test_the_warning_comes_again_after_a_minute_with_the_count_it_held_back(
         assert anon_api.get("/api/events").status_code == 200
     assert len(redis_warnings(caplog)) == 1
 
-    monkeypatch.setitem(throttling._warned, "at", time.monotonic() - 61)
+    monkeypatch.setattr(throttling._redis_down_warning, "last_at", time.monotonic() - 61)
     assert anon_api.get("/api/events").status_code == 200
     first, second = redis_warnings(caplog)
     # Each request passed two throttles (anon and user): 8 failures, the first one logged.

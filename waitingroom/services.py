@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from redis.exceptions import RedisError
 
-from core.exceptions import DomainError, EventClosed
+from core.exceptions import EventClosed, NotFound
+from core.logging import PacedWarning
 from core.lookups import get_or_not_found
 from events.models import Event
 from waitingroom.models import Queue
@@ -25,21 +26,15 @@ from waitingroom.stores import QueueFigures, QueueNotOpen, Standing, store, utc_
 from waitingroom.tokens import admission_token, place_token, read_place_token
 
 logger = logging.getLogger(__name__)
-_LOG_EVERY_SECONDS = 10.0
-_last_outage_log = [0.0]  # per process: only paces a log line, holds nothing shared
+# That Redis is unreachable, logged at most once every ten seconds per process.
+_outage_warning = PacedWarning(logger, every=10.0)
 
 
-class QueueClosed(DomainError):
-    status = 404
-    code = "not_found"
-    title = "Not found"
+class QueueClosed(NotFound):
     default_detail = "This event has no waiting room open."
 
 
-class UnknownPlace(DomainError):
-    status = 404
-    code = "not_found"
-    title = "Not found"
+class UnknownPlace(NotFound):
     default_detail = "No such place in a queue."
 
 
@@ -58,13 +53,10 @@ class QueueView:
 
 
 def _log_outage(exc: Exception) -> None:
-    now = time.monotonic()
-    if now - _last_outage_log[0] >= _LOG_EVERY_SECONDS:
-        _last_outage_log[0] = now
-        logger.warning(
-            "waiting room: Redis unreachable (%s); admitting without queueing",
-            exc.__class__.__name__,
-        )
+    _outage_warning(
+        "waiting room: Redis unreachable (%s); admitting without queueing",
+        exc.__class__.__name__,
+    )
 
 
 def estimated_wait(standing: Standing) -> int:

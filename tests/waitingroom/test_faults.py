@@ -98,7 +98,7 @@ def test_with_redis_unreachable_the_queue_fails_open_and_says_so(settings, caplo
     settings.REDIS_URL = ""
     services.queue_configure(event_id=event.pk, enabled=True, rate=6)
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    services._last_outage_log[0] = 0.0
+    services._outage_warning.reset()
     with caplog.at_level(logging.WARNING, logger="waitingroom.services"):
         first = client_for(user).post(f"/api/events/{event.pk}/queue")
         second = client_for(UserFactory()).post(f"/api/events/{event.pk}/queue")
