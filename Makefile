@@ -50,6 +50,9 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 
 # Development mode (DEBUG on, SQLite unless DATABASE_URL is set).
 run: export DEBUG ?= true
+# The whole checkout in a browser: a priced booking's payment_url is django-payments' dummy form.
+run: export PAYMENT_PROVIDER ?= dummy
+run: export PUBLIC_URL ?= http://localhost:$(PORT)
 run: $(RUNTIME_STAMP)
 	@echo "Migrating the database..."
 	@$(BIN)/python manage.py migrate --noinput --verbosity 0

@@ -91,8 +91,33 @@ def event_analytics(*, event_id) -> dict:
         "checked_in_tickets": event.checked_in,
         "check_in_rate": _ratio(event.checked_in, event.booked_seats),
         "waitlist": waitlist,
+        "checkout": checkout_figures(event=event),
         "ticket_types": ticket_type_figures(event_id=event.pk),
     }
+
+
+def checkout_figures(*, event: Event) -> dict:
+    """An event's checkouts (with a payment provider) in one query: held now while their
+    buyers pay, expired unpaid, and refunded. Revenue counts none of them: only what was paid
+    and kept. The rows read are those checkouts and the refunded bookings, not every booking."""
+    status = Booking.Status
+    pending = Q(status=status.PENDING_PAYMENT, expires_at__gt=timezone.now())
+    expired = Q(status=status.EXPIRED) | Q(status=status.PENDING_PAYMENT) & ~pending
+    refunded = Q(refunded_amount__gt=0)
+    figures = (
+        Booking.objects.filter(event=event)
+        .filter(Q(status__in=[status.PENDING_PAYMENT, status.EXPIRED]) | refunded)
+        .aggregate(
+            pending_bookings=Count("id", filter=pending),
+            pending_tickets=Coalesce(Sum("quantity", filter=pending), 0),
+            expired_bookings=Count("id", filter=expired),
+            expired_tickets=Coalesce(Sum("quantity", filter=expired), 0),
+            refunded_bookings=Count("id", filter=refunded),
+            refunded_amount=Coalesce(Sum("refunded_amount", filter=refunded), ZERO),
+        )
+    )
+    figures["refunded_amount"] = Decimal(figures["refunded_amount"]).quantize(ZERO)
+    return figures
 
 
 def ticket_type_figures(*, event_id) -> list[dict]:

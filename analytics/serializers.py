@@ -58,6 +58,15 @@ class TicketTypeFiguresSerializer(serializers.Serializer):
     is_active = serializers.BooleanField()
 
 
+class CheckoutFiguresSerializer(serializers.Serializer):
+    pending_bookings = serializers.IntegerField(help_text="Checkouts holding seats now.")
+    pending_tickets = serializers.IntegerField(help_text="Seats those checkouts hold.")
+    expired_bookings = serializers.IntegerField(help_text="Checkouts whose hold ended unpaid.")
+    expired_tickets = serializers.IntegerField()
+    refunded_bookings = serializers.IntegerField(help_text="Bookings refunded, in full.")
+    refunded_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
 class EventAnalyticsSerializer(serializers.Serializer):
     event_id = serializers.UUIDField()
     total_capacity = serializers.IntegerField()
@@ -75,6 +84,9 @@ class EventAnalyticsSerializer(serializers.Serializer):
         help_text="Checked in / confirmed tickets, 0..1 (0 when none)."
     )
     waitlist = WaitlistCountsSerializer()
+    checkout = CheckoutFiguresSerializer(
+        help_text="Checkouts with a payment provider; revenue counts paid bookings only."
+    )
     ticket_types = TicketTypeFiguresSerializer(
         many=True, help_text="Per type, by position, inactive ones too."
     )

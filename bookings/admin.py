@@ -1,16 +1,23 @@
 from django.contrib import admin
 
 from bookings import services
-from bookings.models import Booking, TicketCheckIn
+from bookings.models import Booking, Payment, TicketCheckIn
 from core import admin_tools
 from core.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
 
 
 def booking_badge(booking: Booking) -> str:
-    """Confirmed, or cancelled with the moment it was."""
+    """Confirmed; cancelled with the moment it was; pending payment with the end of its hold;
+    expired; and what was refunded, if anything."""
+    refunded = f"refunded {booking.refunded_amount}" if booking.refunded_amount else ""
     if booking.status == Booking.Status.CANCELLED:
-        return admin_tools.badge("cancelled", note=admin_tools.when(booking.cancelled_at))
-    return admin_tools.badge(booking.status)
+        note = admin_tools.when(booking.cancelled_at)
+        return admin_tools.badge("cancelled", note=f"{note}, {refunded}" if refunded else note)
+    if booking.status == Booking.Status.PENDING_PAYMENT:
+        return admin_tools.badge(
+            booking.shown_status, note=f"hold until {admin_tools.when(booking.expires_at)}"
+        )
+    return admin_tools.badge(booking.status, note=refunded)
 
 
 def booking_label(booking: Booking) -> str:
@@ -41,6 +48,8 @@ class BookingAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
         "quantity",
         "amount",
         "status",
+        "expires_at",
+        "refunded_amount",
         "booking_time",
         "cancelled_at",
         "created_at",
@@ -82,12 +91,14 @@ class BookingAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("event", "user")
 
-    @admin.action(description="Cancel selected bookings (seats go to the waitlist)")
+    @admin.action(
+        description="Cancel selected bookings (paid ones are refunded; seats go to the waitlist)"
+    )
     def cancel_bookings(self, request, queryset):
         run_each(
             request,
             self,
-            queryset.filter(status=Booking.Status.CONFIRMED),
+            queryset.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT]),
             lambda booking: services.booking_cancel(booking_id=booking.pk, actor=request.user),
             "Bookings cancelled",
             label=booking_label,
@@ -123,3 +134,84 @@ class TicketCheckInAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmi
     @admin.display(description="Ticket")
     def ticket(self, check_in: TicketCheckIn) -> str:
         return f"{check_in.index + 1} of {check_in.booking.quantity}"
+
+
+@admin.register(Payment)
+class PaymentAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
+    """Each try to pay for a checkout, as the provider left it: its status and its reference
+    at the provider. Written by the checkout only; staff refund from here."""
+
+    list_display = ("started", "person", "event_name", "amount", "provider", "reference", "state")
+    list_filter = ("status", "variant", "created")
+    search_fields = (
+        "booking__user__email",
+        "booking__user__name",
+        "transaction_id",
+        "=booking__id",
+    )
+    search_help_text = (
+        "Search by the buyer's e-mail or name, the provider's reference, or an exact booking id."
+    )
+    list_select_related = ("booking__event", "booking__user")
+    date_hierarchy = "created"
+    ordering = ("-created",)
+    list_per_page = 50
+    actions = ("refund_payments",)
+    fields = (
+        "id",
+        "booking",
+        "variant",
+        "status",
+        "total",
+        "captured_amount",
+        "currency",
+        "transaction_id",
+        "message",
+        "expires_at",
+        "created",
+        "modified",
+    )
+    change_form_template = "admin/core/record_change_form.html"
+
+    @admin.display(description="Started", ordering="created")
+    def started(self, payment: Payment) -> str:
+        return admin_tools.when(payment.created)
+
+    @admin.display(description="Person", ordering="booking__user__email")
+    def person(self, payment: Payment) -> str:
+        return admin_tools.person(payment.booking.user)
+
+    @admin.display(description="Event", ordering="booking__event__event_time")
+    def event_name(self, payment: Payment) -> str:
+        return admin_tools.event_when(payment.booking.event)
+
+    @admin.display(description="Amount", ordering="total")
+    def amount(self, payment: Payment) -> str:
+        return f"{payment.total} {payment.currency}"
+
+    @admin.display(description="Provider", ordering="variant")
+    def provider(self, payment: Payment) -> str:
+        return payment.variant
+
+    @admin.display(description="Provider reference", ordering="transaction_id")
+    def reference(self, payment: Payment) -> str:
+        return payment.transaction_id or "—"
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, payment: Payment) -> str:
+        return admin_tools.badge(payment.status, note=booking_badge_text(payment.booking))
+
+    @admin.action(description="Refund selected paid payments (their bookings are cancelled)")
+    def refund_payments(self, request, queryset):
+        run_each(
+            request,
+            self,
+            queryset.filter(status="confirmed").select_related("booking__event", "booking__user"),
+            lambda payment: services.payment_refund(payment_id=payment.pk, actor=request.user),
+            "Payments refunded",
+            label=lambda payment: booking_label(payment.booking),
+        )
+
+
+def booking_badge_text(booking: Booking) -> str:
+    return f"booking {booking.get_status_display().lower()}"

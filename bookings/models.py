@@ -2,10 +2,13 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
+from payments import PaymentStatus, PurchasedItem
+from payments.models import BasePayment
 
 from core.validators import OneLineCharField
 from events.models import MAX_TICKETS_PER_BOOKING
@@ -17,9 +20,19 @@ SHARDS = 16
 
 
 class Booking(models.Model):
+    """Seats of one event for one person.
+
+    Without a payment provider, or at a total of zero, a booking is confirmed when made. With
+    one, it starts as a checkout: `pending_payment`, its seats held (the event's and its types'
+    `held` counters) until `expires_at`; paid, it is confirmed; unpaid at `expires_at`, it is
+    expired and its seats go back (bookings.checkout).
+    """
+
     class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Pending payment"
         CONFIRMED = "confirmed", "Confirmed"
         CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # No single-column indexes of their own: the composite indexes below lead with each of
@@ -33,9 +46,13 @@ class Booking(models.Model):
     quantity = models.PositiveSmallIntegerField()
     # price * quantity when booked; a later price change does not touch it.
     total_amount = models.DecimalField(max_digits=12, decimal_places=2)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CONFIRMED)
     booking_time = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # A checkout's hold ends here (null for a booking confirmed when made).
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # What the provider gave back (the whole total when a paid booking is cancelled).
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -48,6 +65,12 @@ class Booking(models.Model):
             # With the status too, so it matches all three conditions of that count and the
             # planner never prefers (event, status), which reads every booking of the event.
             models.Index(fields=["user", "event", "status"], name="bookings_user_event_status_idx"),
+            # The checkouts to expire, found by the expiry loop without reading the others.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status="pending_payment"),
+                name="bookings_pending_expiry_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -58,14 +81,33 @@ class Booking(models.Model):
                 condition=Q(total_amount__gte=0), name="bookings_booking_amount_non_negative"
             ),
             models.CheckConstraint(
-                condition=Q(status="confirmed", cancelled_at__isnull=True)
+                condition=Q(
+                    status__in=["pending_payment", "confirmed", "expired"],
+                    cancelled_at__isnull=True,
+                )
                 | Q(status="cancelled", cancelled_at__isnull=False),
                 name="bookings_booking_cancelled_at_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="pending_payment") | Q(expires_at__isnull=False),
+                name="bookings_booking_pending_expires",
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("total_amount")),
+                name="bookings_booking_refund_within_total",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.event_id} for {self.user_id} ({self.status})"
+
+    @property
+    def shown_status(self) -> str:
+        """The status as the API answers it: a checkout read after its hold ended is expired,
+        whether or not the expiry has run yet (bookings.checkout)."""
+        if self.status == self.Status.PENDING_PAYMENT and self.expires_at <= timezone.now():
+            return self.Status.EXPIRED
+        return self.status
 
     @property
     def item_rows(self) -> list["BookingItem"]:
@@ -213,3 +255,56 @@ class SalesDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} #{self.shard}"
+
+
+class Payment(BasePayment):
+    """One attempt to pay for a checkout, through django-payments' provider `variant`.
+
+    A booking has one payment per try: a rejected one stays as it was and the buyer may start
+    another for the same hold (`POST /bookings/{id}/payment`). The payment's unguessable `token`
+    is the path of its page (`payment_url`), which a browser opens with no login. Its status is
+    django-payments' (waiting, input, confirmed, rejected, refunded, error, ...); bookings.
+    checkout moves the booking with it, under the booking's locks.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments")
+    # The end of the booking's hold when this payment was started (the page shows it).
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["token"], name="bookings_payment_token_idx"),
+            models.Index(fields=["status", "modified"], name="bookings_payment_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.total} {self.currency} for {self.booking_id} ({self.status})"
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == PaymentStatus.CONFIRMED
+
+    def get_purchased_items(self):
+        for item in self.booking.items.select_related("ticket_type"):
+            yield PurchasedItem(
+                name=item.ticket_type.name,
+                quantity=item.quantity,
+                price=item.amount / item.quantity,
+                currency=self.currency,
+                sku=str(item.ticket_type_id),
+            )
+
+    def get_success_url(self) -> str:
+        return _public_url("payment-return", self.token)
+
+    def get_failure_url(self) -> str:
+        return _public_url("payment-return", self.token)
+
+    def get_process_url(self) -> str:
+        return _public_url("process_payment", self.token)
+
+
+def _public_url(name: str, token: str) -> str:
+    return settings.PUBLIC_URL + reverse(name, kwargs={"token": token})

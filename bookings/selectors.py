@@ -1,4 +1,5 @@
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Booking, BookingItem
@@ -17,10 +18,22 @@ def with_items(bookings: QuerySet[Booking]) -> QuerySet[Booking]:
     )
 
 
+def _shown_as(status: str) -> Q:
+    """Bookings the API shows in `status` (Booking.shown_status): a checkout past its hold is
+    expired even before the expiry loop has run."""
+    pending, expired = Booking.Status.PENDING_PAYMENT, Booking.Status.EXPIRED
+    now = timezone.now()
+    if status == pending:
+        return Q(status=pending, expires_at__gt=now)
+    if status == expired:
+        return Q(status=expired) | Q(status=pending, expires_at__lte=now)
+    return Q(status=status)
+
+
 def bookings_of(*, user: User, status: str | None = None) -> QuerySet[Booking]:
     bookings = with_items(Booking.objects.filter(user=user).select_related("event"))
     if status:
-        bookings = bookings.filter(status=status)
+        bookings = bookings.filter(_shown_as(status))
     return bookings.order_by("-created_at", "-id")
 
 

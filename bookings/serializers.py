@@ -4,7 +4,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings.models import MAX_TICKETS_PER_BOOKING, Booking, BookingItem
+from bookings.checkout import payment_url
+from bookings.models import MAX_TICKETS_PER_BOOKING, Booking, BookingItem, Payment
 from core.serializers import StrictInputSerializer
 from events.serializers import EventSummarySerializer
 from waitlist.serializers import WaitlistEntrySerializer
@@ -22,6 +23,13 @@ class BookingItemSerializer(serializers.ModelSerializer):
 
 class BookingSerializer(serializers.ModelSerializer):
     event_id = serializers.UUIDField(read_only=True)
+    status = serializers.ChoiceField(
+        source="shown_status",
+        choices=Booking.Status.choices,
+        read_only=True,
+        help_text="pending_payment: a checkout holding its seats until expires_at; expired: "
+        "its hold ended unpaid.",
+    )
     event = EventSummarySerializer(read_only=True)
     user_id = serializers.UUIDField(read_only=True)
     items = BookingItemSerializer(
@@ -42,12 +50,22 @@ class BookingSerializer(serializers.ModelSerializer):
             "items",
             "total_amount",
             "status",
+            "expires_at",
+            "refunded_amount",
             "booking_time",
             "cancelled_at",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "expires_at": {
+                "help_text": "A checkout's hold ends here; null once confirmed when made."
+            },
+            "refunded_amount": {
+                "help_text": "What the provider gave back (a cancelled paid booking)."
+            },
+        }
 
 
 class MyBookingSerializer(BookingSerializer):
@@ -107,6 +125,8 @@ def booking_body(booking: Booking) -> dict:
         ],
         "total_amount": _AMOUNT.to_representation(booking.total_amount),
         "status": booking.status,
+        "expires_at": when(booking.expires_at) if booking.expires_at else None,
+        "refunded_amount": _AMOUNT.to_representation(booking.refunded_amount),
         "booking_time": when(booking.booking_time),
         "cancelled_at": when(booking.cancelled_at) if booking.cancelled_at else None,
         "created_at": when(booking.created_at),
@@ -185,9 +205,32 @@ class BookingCreateInputSerializer(StrictInputSerializer):
         return value
 
 
+class PaymentSerializer(serializers.ModelSerializer):
+    """A payment of a checkout (django-payments' Payment, its status theirs)."""
+
+    amount = serializers.DecimalField(
+        source="total", max_digits=12, decimal_places=2, read_only=True
+    )
+    provider = serializers.CharField(source="variant", read_only=True)
+    payment_url = serializers.SerializerMethodField(
+        help_text="The page where the buyer pays, opened in a browser with no token."
+    )
+
+    class Meta:
+        model = Payment
+        fields = ["id", "status", "amount", "currency", "provider", "payment_url", "expires_at"]
+        read_only_fields = fields
+
+    def get_payment_url(self, payment: Payment) -> str:
+        return payment_url(payment)
+
+
 class BookingOutcomeSerializer(serializers.Serializer):
-    result = serializers.ChoiceField(choices=["booked", "waitlisted"])
+    result = serializers.ChoiceField(choices=["booked", "pending_payment", "waitlisted"])
     booking = BookingSerializer(required=False)
+    payment = PaymentSerializer(
+        required=False, help_text="With `pending_payment`: the payment to complete."
+    )
     waitlist_entry = WaitlistEntrySerializer(required=False)
 
 

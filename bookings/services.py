@@ -1,6 +1,7 @@
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -8,12 +9,13 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
-from bookings import sales, signals, statements
+from bookings import checkout, notices, sales, signals, statements
 from bookings.models import (
     MAX_TICKETS_PER_BOOKING,
     MAX_TICKETS_PER_PERSON,
     Booking,
     BookingItem,
+    Payment,
     TicketCheckIn,
 )
 from bookings.selectors import visible_bookings
@@ -21,6 +23,7 @@ from core import locks, metrics
 from core.exceptions import (
     AccountClosed,
     AlreadyCancelled,
+    BookingExpired,
     CheckedIn,
     EventClosed,
     EventStarted,
@@ -28,6 +31,7 @@ from core.exceptions import (
     NotFound,
     NotOffered,
     NotOnSale,
+    NotRefundable,
     OfferExpired,
     SoldOut,
     TicketLimit,
@@ -56,14 +60,19 @@ class Line:
 
 @dataclass(frozen=True)
 class BookingOutcome:
-    """What `booking_create` did: booked seats, or a place on the waitlist."""
+    """What `booking_create` did: booked seats, held them for payment (a checkout, with
+    `booking.payment`), or a place on the waitlist."""
 
     booking: Booking | None = None
     waitlist_entry: WaitlistEntry | None = None
 
     @property
     def result(self) -> str:
-        return "booked" if self.booking else "waitlisted"
+        if self.booking is None:
+            return "waitlisted"
+        if self.booking.status == Booking.Status.PENDING_PAYMENT:
+            return "pending_payment"
+        return "booked"
 
 
 def lock_buyer(user: User) -> None:
@@ -113,32 +122,42 @@ def _ensure_within_ticket_limit(event: Event, quantity: int, *, count_waitlist: 
         )
 
 
-def _confirmation(event: Event, quantity: int, amount: Decimal, booking_id) -> dict:
-    return {
-        "type": Notification.Type.BOOKING_CONFIRMED,
-        "title": f"Booking confirmed: {event.name}",
-        "message": f"{quantity} ticket(s) for {event.name} on "
-        f"{event.event_time:%Y-%m-%d %H:%M} UTC at {event.venue}. Total {amount}. "
-        f"Your tickets: /api/bookings/{booking_id}/tickets",
-    }
-
-
-def _record_booking(*, event: Event, user: User, lines: list[tuple[TicketType, int]]) -> Booking:
-    """Write a confirmed booking, its items and its notification; the caller moves the seats and
-    records the sale."""
+def _record_booking(
+    *,
+    event: Event,
+    user: User,
+    lines: list[tuple[TicketType, int]],
+    expires_at: datetime | None = None,
+) -> Booking:
+    """Write a booking and its items: confirmed, with its notification, or with `expires_at`
+    a checkout waiting for payment (bookings.checkout). The caller moves the seats and records
+    the sale."""
     items = [
         BookingItem(ticket_type=t, quantity=q, unit_price=t.price, amount=t.price * q)
         for t, q in lines
     ]
     quantity = sum(item.quantity for item in items)
     amount = sum((item.amount for item in items), Decimal("0.00"))
-    booking = Booking.objects.create(event=event, user=user, quantity=quantity, total_amount=amount)
+    status = Booking.Status.CONFIRMED if expires_at is None else Booking.Status.PENDING_PAYMENT
+    booking = Booking.objects.create(
+        event=event,
+        user=user,
+        quantity=quantity,
+        total_amount=amount,
+        status=status,
+        expires_at=expires_at,
+    )
     for item in items:
         item.booking = booking
     BookingItem.objects.bulk_create(items)
     booking.item_list = items
-    notify(user_ids=[user.pk], event=event, **_confirmation(event, quantity, amount, booking.pk))
-    signals.booking_confirmed.send(sender=Booking, booking=booking)
+    if status == Booking.Status.CONFIRMED:
+        notify(
+            user_ids=[user.pk],
+            event=event,
+            **notices.confirmation(event, quantity, amount, booking.pk),
+        )
+        signals.booking_confirmed.send(sender=Booking, booking=booking)
     return booking
 
 
@@ -158,6 +177,12 @@ def booking_confirm(
     quantity = sum(q for _, q in lines)
     _ensure_within_ticket_limit(claims, quantity, count_waitlist=not from_held)
     amount = sum((t.price * q for t, q in lines), Decimal("0.00"))
+    if checkout.is_checkout(amount):
+        booking = _record_booking(
+            event=event, user=user, lines=lines, expires_at=checkout.hold_until(timezone.now())
+        )
+        checkout.hold_booking(booking, event, user, from_held=from_held)
+        return booking
     source = "held" if from_held else "available"
     move_seats(event, **{source: -quantity}, booked=quantity, revenue=amount, bookings=1)
     for ticket_type, q in lines:
@@ -216,6 +241,8 @@ def _book_free_seats(
         return None
     ticket_type, quantity = line
     amount = ticket_type.price * quantity
+    if checkout.is_checkout(amount):
+        return None  # a checkout holds its seats: the locked path writes it
     booking = Booking(
         id=uuid.uuid4(),
         event=event,
@@ -239,7 +266,7 @@ def _book_free_seats(
                 "event_id": event.pk,
                 "created_at": now,
                 "email_next_attempt_at": now,
-                **_confirmation(event, quantity, amount, booking.id),
+                **notices.confirmation(event, quantity, amount, booking.id),
             },
             sales_day=sales.day_and_shard(now, event.pk),
         )
@@ -385,8 +412,19 @@ def booking_create(
         outcome = _book_free_seats(event_id, user, quantity, lines, now) or _book_or_wait(
             event_id, user, quantity, lines, join_waitlist, now
         )
-    metrics.on_commit(metrics.BOOKED if outcome.booking else metrics.WAITLISTED)
+    result = outcome.result
+    metrics.on_commit(metrics.BOOKED if result == "booked" else metrics.BOOKINGS.labels(result))
     return outcome
+
+
+def _cancelled_notice(event: Event, booking: Booking) -> None:
+    notify(
+        user_ids=[booking.user_id],
+        event=event,
+        type=Notification.Type.BOOKING_CANCELLED,
+        title=f"Booking cancelled: {event.name}",
+        message=f"Your {booking.quantity} ticket(s) for {event.name} were cancelled.",
+    )
 
 
 @metrics.counts_outcomes(metrics.BOOKING_CONFLICTS, conflicts_only=True)
@@ -403,10 +441,21 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
         booking.event = event
         if booking.status == Booking.Status.CANCELLED:
             raise AlreadyCancelled("This booking is already cancelled.")
+        if booking.status == Booking.Status.EXPIRED:
+            raise BookingExpired()
         if event.event_time <= timezone.now():
             raise EventStarted("The event has started; the booking can no longer be cancelled.")
+        if booking.status == Booking.Status.PENDING_PAYMENT:
+            # Not paid: its held seats go back, and its open payments close.
+            checkout.release_hold(event, booking, Booking.Status.CANCELLED)
+            _cancelled_notice(event, booking)
+            signals.bookings_cancelled.send(sender=Booking, bookings=[booking])
+            waitlist_serve(event=event)
+            return booking
         if TicketCheckIn.objects.filter(booking=booking).exists():
             raise CheckedIn()
+        # Paid: the money goes back first. A refusal raises here, with nothing written.
+        checkout.refund(booking)
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at", "updated_at"])
@@ -422,13 +471,7 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
             move_type_seats(
                 event, item.ticket_type_id, available=item.quantity, booked=-item.quantity
             )
-        notify(
-            user_ids=[booking.user_id],
-            event=event,
-            type=Notification.Type.BOOKING_CANCELLED,
-            title=f"Booking cancelled: {event.name}",
-            message=f"Your {booking.quantity} ticket(s) for {event.name} were cancelled.",
-        )
+        _cancelled_notice(event, booking)
         signals.bookings_cancelled.send(sender=Booking, bookings=[booking])
         waitlist_serve(event=event)
         # Last: the day totals are the last locks a transaction takes (core/locks.py).
@@ -438,35 +481,48 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
 
 
 def booking_cancel_all(*, event: Event) -> list[Booking]:
-    """Cancel every confirmed booking of a locked event (the event is being cancelled). The
-    caller records the cancellations in the day totals (`sales.record_cancellations`) once it
-    has taken its other locks."""
+    """Cancel every confirmed and pending booking of a locked event (the event is being
+    cancelled). Each comes back with `was_pending`: a checkout not paid yet, whose held seats
+    went back. The caller then, in its transaction, closes those checkouts' open payments
+    (`checkout.close_open_payments`) and records the confirmed ones' cancellations in the day
+    totals (`sales.record_cancellations`) once it has taken its other locks, and after the
+    commit refunds the paid ones (`checkout.refund_due`)."""
     bookings = list(
-        locks.rows(Booking.objects.filter(event=event, status=Booking.Status.CONFIRMED))
+        locks.rows(
+            Booking.objects.filter(
+                event=event,
+                status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT],
+            )
+        )
     )
+    # Their items, read once: the messages show them and each type gets its seats back.
+    prefetch_related_objects(bookings, "items__ticket_type")
+    for booking in bookings:
+        booking.event = event
+        booking.was_pending = booking.status == Booking.Status.PENDING_PAYMENT
+        if booking.was_pending:
+            checkout.release_hold(event, booking, Booking.Status.CANCELLED, close_payments=False)
+    confirmed = [b for b in bookings if not b.was_pending]
     now = timezone.now()
-    tickets = sum(b.quantity for b in bookings)
-    amount = sum((b.total_amount for b in bookings), Decimal("0.00"))
-    Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(
+    tickets = sum(b.quantity for b in confirmed)
+    amount = sum((b.total_amount for b in confirmed), Decimal("0.00"))
+    Booking.objects.filter(pk__in=[b.pk for b in confirmed]).update(
         status=Booking.Status.CANCELLED, cancelled_at=now, updated_at=now
     )
-    for booking in bookings:
+    for booking in confirmed:
         booking.status, booking.cancelled_at, booking.updated_at = (
             Booking.Status.CANCELLED,
             now,
             now,
         )
-        booking.event = event
-    # Their items, read once: the messages show them and each type gets its seats back.
-    prefetch_related_objects(bookings, "items__ticket_type")
     if bookings:
         signals.bookings_cancelled.send(sender=Booking, bookings=bookings)
     if tickets:
         move_seats(
-            event, available=tickets, booked=-tickets, revenue=-amount, bookings=-len(bookings)
+            event, available=tickets, booked=-tickets, revenue=-amount, bookings=-len(confirmed)
         )
         per_type: dict = {}
-        for booking in bookings:
+        for booking in confirmed:
             for item in booking.item_rows:
                 per_type[item.ticket_type_id] = per_type.get(item.ticket_type_id, 0) + item.quantity
         for ticket_type_id in sorted(per_type):
@@ -507,3 +563,17 @@ def waitlist_offer_accept(*, entry_id, user: User):
         closed = not event_is_open(event, now)
     # Raised after the commit, so the expiry above stands.
     raise EventClosed() if closed else OfferExpired()
+
+
+def payment_refund(*, payment_id, actor: User) -> None:
+    """Staff refund a paid payment: a confirmed booking is cancelled with it (its seats go to
+    the waitlist), and a booking that already ended is refunded now rather than on the expiry
+    loop's next round."""
+    payment = get_or_not_found(
+        Payment.objects.all(), pk=payment_id, message="No payment with this id."
+    )
+    booking_status = Booking.objects.values_list("status", flat=True).get(pk=payment.booking_id)
+    if booking_status == Booking.Status.CONFIRMED:
+        booking_cancel(booking_id=payment.booking_id, actor=actor)
+    elif not checkout.refund_ended(payment.booking_id, payment.pk):
+        raise NotRefundable()

@@ -1,11 +1,11 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, AuthenticationFailed, NotAuthenticated
 from rest_framework.response import Response
 
 from accounts.permissions import ClaimsOnly, IsActiveAccount, current_account
-from bookings import selectors, services
+from bookings import checkout, selectors, services
 from bookings.models import Booking
 from bookings.serializers import (
     BookingCreateInputSerializer,
@@ -14,6 +14,7 @@ from bookings.serializers import (
     MyBookingSerializer,
     MyBookingsQuerySerializer,
     MyBookingsSerializer,
+    PaymentSerializer,
     booking_body,
 )
 from bookings.tickets.selectors import booking_tickets
@@ -63,7 +64,11 @@ class BookingViewSet(viewsets.GenericViewSet):
         summary="Book seats, or join the waitlist",
         request=BookingCreateInputSerializer,
         responses={
-            201: OpenApiResponse(BookingOutcomeSerializer, "Booked: `result` is `booked`."),
+            201: OpenApiResponse(
+                BookingOutcomeSerializer,
+                "Booked (`booked`), or, with a payment provider and a total above zero, "
+                "held while the buyer pays (`pending_payment`, with `payment`).",
+            ),
             202: OpenApiResponse(
                 BookingOutcomeSerializer, "Sold out, joined the waitlist: `waitlisted`."
             ),
@@ -81,6 +86,8 @@ class BookingViewSet(viewsets.GenericViewSet):
         outcome = services.booking_create(user=request.user, **data.validated_data)
         if outcome.booking:
             body = {"result": outcome.result, "booking": booking_body(outcome.booking)}
+            if outcome.result == "pending_payment":
+                body["payment"] = PaymentSerializer(outcome.booking.payment).data
             return Response(body, status=status.HTTP_201_CREATED)
         entry = outcome.waitlist_entry  # with its position, as the transaction wrote it
         body = {"result": outcome.result, "waitlist_entry": WaitlistEntrySerializer(entry).data}
@@ -93,7 +100,38 @@ class BookingViewSet(viewsets.GenericViewSet):
     )
     def retrieve(self, request, pk=None):
         booking = selectors.booking_get(booking_id=pk, user=request.user)
+        if checkout.is_overdue(booking):
+            # Read after its hold ended: expired now, its seats passed on, and answered from
+            # what that transaction wrote.
+            booking = checkout.expire_now(booking.pk)
         return Response(BookingSerializer(booking).data)
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id="bookings_payment",
+        summary="Show a booking's payment",
+        request=None,
+        responses={200: PaymentSerializer, **problems(401, 404)},
+        description="The booking's newest payment (owner or admin); 404 for a booking that "
+        "has none (confirmed when made).",
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="bookings_payment_restart",
+        summary="Pay again for a checkout",
+        request=None,
+        responses={201: PaymentSerializer, **problems(401, 404, 409)},
+        description="A new payment for a pending booking's hold (the last one failed); the "
+        "hold keeps its end. Confirmed: 409 already_confirmed; cancelled: 409 "
+        "already_cancelled; hold ended: 409 booking_expired.",
+    )
+    @action(detail=True, methods=["get", "post"])
+    def payment(self, request, pk=None):
+        if request.method == "POST":
+            payment = checkout.payment_restart(booking_id=pk, user=request.user)
+            return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
+        payment = checkout.latest_payment(booking_id=pk, user=request.user)
+        return Response(PaymentSerializer(payment).data)
 
     @extend_schema(
         methods=["POST"],
@@ -159,17 +197,36 @@ class WaitlistOfferViewSet(viewsets.GenericViewSet):
         summary="Accept a waitlist offer",
         request=None,
         responses={
-            201: inline_serializer("WaitlistAcceptResult", {"booking": BookingSerializer()}),
+            201: inline_serializer(
+                "WaitlistAcceptResult",
+                {
+                    "result": serializers.ChoiceField(
+                        choices=["pending_payment"],
+                        required=False,
+                        help_text="Only for a checkout: the held seats wait for payment.",
+                    ),
+                    "booking": BookingSerializer(),
+                    "payment": PaymentSerializer(
+                        required=False, help_text="With `pending_payment`: the payment."
+                    ),
+                },
+            ),
             **problems(400, 401, 404, 409, 422),
         },
         parameters=[IDEMPOTENCY_KEY],
-        description="Accept an open offer: the held seats become a confirmed booking. "
+        description="Accept an open offer: the held seats become a confirmed booking, or on "
+        "a priced event with a payment provider a checkout holding them (`pending_payment`). "
         "Past `offer_expires_at` the offer is expired on the spot (409 `offer_expired`).",
     )
     @action(detail=True, methods=["post"])
     @idempotent
     def accept(self, request, pk=None):
         booking = services.waitlist_offer_accept(entry_id=pk, user=request.user)
-        return Response(
-            {"booking": BookingSerializer(booking).data}, status=status.HTTP_201_CREATED
-        )
+        body = {"booking": BookingSerializer(booking).data}
+        if booking.status == booking.Status.PENDING_PAYMENT:
+            body = {
+                "result": "pending_payment",
+                **body,
+                "payment": PaymentSerializer(booking.payment).data,
+            }
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import F
 
 from accounts.models import User
-from bookings import sales
+from bookings import checkout, sales
 from bookings.models import Booking
 from bookings.services import booking_cancel_all
 from bookings.tickets.selectors import tickets_let_in
@@ -153,13 +153,14 @@ def event_delete(*, event_id, actor: User) -> str:
             Booking.objects.filter(event=event).exists()
             or WaitlistEntry.objects.filter(event=event).exists()
         )
-        if has_people:
-            _cancel_locked(event)
-            return "cancelled"
-        if event.status == Event.Status.SCHEDULED:
-            scheduled_event_removed(event.event_time)
-        event.delete()
-        return "deleted"
+        if not has_people:
+            if event.status == Event.Status.SCHEDULED:
+                scheduled_event_removed(event.event_time)
+            event.delete()
+            return "deleted"
+        _cancel_locked(event)
+    checkout.refund_due(event_id=event.pk)
+    return "cancelled"
 
 
 def event_cancel(*, event_id, actor: User) -> Event:
@@ -169,6 +170,9 @@ def event_cancel(*, event_id, actor: User) -> Event:
     with transaction.atomic():
         event = lock_event(event_id)
         event.tickets_inside = _cancel_locked(event)
+    # After the commit, each paid booking's refund in a transaction of its own: a crash or a
+    # refusal part-way leaves the rest due for expire_waitlist_offers' next round.
+    checkout.refund_due(event_id=event.pk)
     return event
 
 
@@ -187,12 +191,14 @@ def _cancel_locked(event: Event) -> int:
             extra={"event_id": str(event.pk), "tickets_checked_in": inside},
         )
     entries = waitlist_cancel_all(event=event)
+    checkout.close_open_payments([b for b in bookings if b.was_pending])
     event.status = Event.Status.CANCELLED
     event.save(update_fields=["status", "updated_at"])
     signals.event_cancelled.send(sender=Event, event=event)
     # The day totals last, as core/locks.py orders every transaction's locks.
-    if bookings:
-        sales.record_cancellations(bookings, at=bookings[0].cancelled_at)
+    confirmed = [b for b in bookings if not b.was_pending]
+    if confirmed:
+        sales.record_cancellations(confirmed, at=confirmed[0].cancelled_at)
     scheduled_event_removed(event.event_time)
     notify(
         user_ids=[b.user_id for b in bookings] + [e.user_id for e in entries],

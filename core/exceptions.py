@@ -240,3 +240,30 @@ class LastTicketType(DomainError):
     code = "last_ticket_type"
     title = "Last ticket type"
     default_detail = "An event keeps at least one active ticket type."
+
+
+class BookingExpired(DomainError):
+    code = "booking_expired"
+    title = "Checkout expired"
+    default_detail = "This booking's hold has ended unpaid; its seats were released."
+
+
+class AlreadyConfirmed(DomainError):
+    code = "already_confirmed"
+    title = "Already confirmed"
+    default_detail = "This booking is confirmed; there is nothing to pay."
+
+
+class RefundFailed(DomainError):
+    """The payment provider refused or failed a refund: nothing was changed."""
+
+    status = 502
+    code = "refund_failed"
+    title = "Refund failed"
+    default_detail = "The payment provider did not refund this booking; nothing was changed."
+
+
+class NotRefundable(DomainError):
+    code = "not_refundable"
+    title = "Nothing to refund"
+    default_detail = "This payment is not a paid one whose booking can be refunded now."

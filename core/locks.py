@@ -8,6 +8,8 @@
     TICKET_TYPES     that event's ticket type rows, in id order (`ticket_type_rows`), or the
                      plain booking's UPDATE of its one type, which follows its event lock
     EVENT_ROWS       that event's bookings or waitlist entries (`rows`)
+    PAYMENT          those bookings' payment rows (bookings.checkout), the provider's status
+                     written under the booking's lock
     DAY_TOTALS       rows of per-day totals shared by many events: sales (`bookings.sales`)
                      and scheduled events (`events.summary`), upserted in key order
     OUTBOX           notification rows a mailer claims to send
@@ -30,7 +32,9 @@ import hashlib
 from django.db import connection
 from django.db.models import QuerySet
 
-ACCOUNT, IDEMPOTENCY_KEY, BUYER, EVENT, TICKET_TYPES, EVENT_ROWS, DAY_TOTALS, OUTBOX = range(8)
+ACCOUNT, IDEMPOTENCY_KEY, BUYER, EVENT, TICKET_TYPES, EVENT_ROWS, PAYMENT, DAY_TOTALS, OUTBOX = (
+    range(9)
+)
 NAMES = (
     "account",
     "idempotency key",
@@ -38,6 +42,7 @@ NAMES = (
     "event",
     "event's ticket types",
     "event's bookings or waitlist entries",
+    "booking's payment",
     "day totals",
     "notification outbox",
 )

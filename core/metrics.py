@@ -119,6 +119,11 @@ PAYMENTS = Counter(
     "Payments by final status (confirmed, rejected, error), counted when checkout records it.",
     ["status"],
 )
+CHECKOUTS = Counter(
+    "evently_checkouts_total",
+    "Checkouts (bookings held while their buyer pays) by outcome: started, expired.",
+    ["outcome"],
+)
 REFUNDS = Counter(
     "evently_refunds_total",
     "Refunds by final status (refunded, error), counted when checkout records it.",

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # django-payments: its providers' forms and templates (the payment model is bookings').
+    "payments",
     "core",
     "evently",
     "accounts",
@@ -363,6 +365,49 @@ CHECKIN_CLOSES_MINUTES = env_int("CHECKIN_CLOSES_MINUTES", 720)
 # --- Waitlist -------------------------------------------------------------------------------
 # How long a waitlist offer holds its seats before they pass to the next person.
 WAITLIST_OFFER_TTL_SECONDS = env_int("WAITLIST_OFFER_TTL_SECONDS", 1800, minimum=1)
+
+# --- Checkout and payments -----------------------------------------------------------------
+# How bookings are paid for (bookings.payments, django-payments). `none`: a booking confirms at
+# once and the money is settled elsewhere, as the earlier service did. `dummy`: django-payments'
+# DummyProvider, a form that pays or fails, for development and the demo. `stripe`: Stripe's
+# Checkout through django-payments (docs/operations.md, "Taking payments with Stripe").
+PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "none").strip().lower() or "none"
+if PAYMENT_PROVIDER not in {"none", "dummy", "stripe"}:
+    raise ImproperlyConfigured(
+        f"PAYMENT_PROVIDER must be none, dummy or stripe, got {PAYMENT_PROVIDER!r}"
+    )
+# How long a checkout holds its seats while the buyer pays.
+CHECKOUT_HOLD_SECONDS = env_int("CHECKOUT_HOLD_SECONDS", 900, minimum=1)
+# Where people reach this server: the payment pages, the providers' return addresses and the
+# e-mails' links are built from it.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://localhost:8080").strip().rstrip("/")
+if not re.fullmatch(r"https?://[^/\s]+", PUBLIC_URL):
+    raise ImproperlyConfigured(
+        f"PUBLIC_URL must be a scheme and host such as https://tickets.example.com, got "
+        f"{PUBLIC_URL!r}"
+    )
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "").strip()
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "").strip()
+if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"
+    )
+# django-payments' settings, derived from the ones above.
+PAYMENT_MODEL = "bookings.Payment"
+PAYMENT_HOST = PUBLIC_URL.split("://", 1)[1]
+PAYMENT_USES_SSL = PUBLIC_URL.startswith("https://")
+PAYMENT_VARIANTS = {
+    "dummy": ("payments.dummy.DummyProvider", {}),
+    "stripe": (
+        "payments.stripe.StripeProviderV3",
+        {
+            "api_key": STRIPE_SECRET_KEY,
+            "endpoint_secret": STRIPE_WEBHOOK_SECRET,
+            "use_token": True,
+            "secure_endpoint": True,
+        },
+    ),
+}
 
 # --- On-sale waiting room -------------------------------------------------------------------
 # How long an admission from an event's queue lets its person book; unused, its slot goes to

@@ -41,6 +41,8 @@ urlpatterns = [
         name="admin-event-queue-panel",
     ),
     path("admin/", admin.site.urls),
+    # The checkout's pages for a browser, and the payment providers' callbacks.
+    path("", include("bookings.payment_urls")),
     path("api/", include(api)),
     # /api without the slash is the API's, so a problem+json 404 like /api/.
     re_path(r"^api$", views.api_not_found),

@@ -21,8 +21,8 @@ class Event(models.Model):
         available_seats + booked_seats + held_seats == total_capacity
 
     `booked_seats` is the tickets of confirmed bookings and `held_seats` the seats held by
-    waitlist offers. Only services change them, with the event row locked, and the database
-    refuses any write that breaks the sum.
+    waitlist offers and by checkouts waiting for payment. Only services change them, with the
+    event row locked, and the database refuses any write that breaks the sum.
     """
 
     class Status(models.TextChoices):
@@ -166,7 +166,7 @@ class TicketType(models.Model):
         available + booked + held == quota
 
     `booked` is the confirmed tickets of the type and `held` its seats held by waitlist offers
-    (and, later, by pending checkouts). A ticket of a type also takes a seat of its event, so
+    and by checkouts waiting for payment. A ticket of a type also takes a seat of its event, so
     the event's capacity caps every quota: quotas may add up to more than the capacity. The
     counters move only with the event row locked, then the type rows by id
     (`core.locks.TICKET_TYPES`), and the database refuses any write that breaks the sum.

@@ -92,16 +92,22 @@ def move_seats(
     held: int = 0,
     revenue: Decimal = ZERO,
     bookings: int = 0,
+    withdrawn: int = 0,
+    withdrawn_tickets: int = 0,
 ) -> None:
     """Apply a balanced change to a locked event's counters, in the database and on `event`.
 
     `revenue` and `bookings` move with `booked`: the total_amount and the number of the
     bookings confirmed, or cancelled when negative (a confirmed booking only ever leaves that
     state by being cancelled, so those also count as cancelled bookings and tickets).
+    `withdrawn` and `withdrawn_tickets` count cancelled bookings whose seats were held, not
+    booked: checkouts cancelled before they were paid.
     """
     if available + booked + held != 0:
         raise ValueError("seat moves must balance")
     cancelled_bookings, cancelled_tickets = _cancelled(booked, bookings)
+    cancelled_bookings += withdrawn
+    cancelled_tickets += withdrawn_tickets
     Event.objects.filter(pk=event.pk).update(
         available_seats=F("available_seats") + available,
         booked_seats=F("booked_seats") + booked,

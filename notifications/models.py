@@ -13,6 +13,10 @@ class Notification(models.Model):
     class Type(models.TextChoices):
         BOOKING_CONFIRMED = "booking_confirmed", "Booking confirmed"
         BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
+        # A checkout (bookings.checkout): its hold ended unpaid, a payment failed, money back.
+        BOOKING_EXPIRED = "booking_expired", "Checkout expired"
+        PAYMENT_FAILED = "payment_failed", "Payment failed"
+        BOOKING_REFUNDED = "booking_refunded", "Booking refunded"
         WAITLIST_JOINED = "waitlist_joined", "Joined the waitlist"
         WAITLIST_OFFER = "waitlist_offer", "Waitlist offer"
         WAITLIST_OFFER_EXPIRED = "waitlist_offer_expired", "Waitlist offer expired"

@@ -37,6 +37,8 @@ print("\n".join(blocks))
 PY
 
 export DEBUG=true DATABASE_URL="sqlite:///$dir/walk.sqlite3" EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend
+# As make run serves: checkouts through django-payments' dummy provider.
+export PAYMENT_PROVIDER=dummy PUBLIC_URL="http://localhost:$port"
 unset REDIS_URL
 "$BIN/python" manage.py migrate --noinput --verbosity 0
 "$BIN/python" manage.py load_demo_data > "$dir/demo.log"

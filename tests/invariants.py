@@ -19,6 +19,11 @@ def assert_books_balance(event: Event) -> None:
             "n"
         ]
         or 0
+    ) + (
+        Booking.objects.filter(event=event, status="pending_payment").aggregate(n=Sum("quantity"))[
+            "n"
+        ]
+        or 0
     )
     assert event.booked_seats == confirmed, (event.booked_seats, confirmed)
     revenue = (
@@ -64,6 +69,11 @@ def assert_types_balance(event: Event) -> None:
             WaitlistEntry.objects.filter(ticket_type=ticket_type, status="offered").aggregate(
                 n=Sum("quantity")
             )["n"]
+            or 0
+        ) + (
+            BookingItem.objects.filter(
+                ticket_type=ticket_type, booking__status="pending_payment"
+            ).aggregate(n=Sum("quantity"))["n"]
             or 0
         )
         assert (ticket_type.booked, ticket_type.held) == (booked, held), (ticket_type, booked, held)

@@ -176,6 +176,17 @@ MATRIX = {
         OWNER_OR_ADMIN,
         lambda w: (f"/api/bookings/{w.booking.pk}/cancel", None),
     ),
+    # With no payment provider (the default) the booking was confirmed without a payment: its
+    # owner and an admin hear 404 for the payment and 409 already_confirmed for a new one.
+    # tests/checkout covers these routes with a provider.
+    "GET /api/bookings/{id}/payment": (
+        (401, 404, 404, 404, 404),
+        lambda w: (f"/api/bookings/{w.booking.pk}/payment", None),
+    ),
+    "POST /api/bookings/{id}/payment": (
+        (401, 409, 404, 409, 404),
+        lambda w: (f"/api/bookings/{w.booking.pk}/payment", None),
+    ),
     "GET /api/bookings/{id}/tickets": (
         OWNER_OR_ADMIN,
         lambda w: (f"/api/bookings/{w.booking.pk}/tickets", None),

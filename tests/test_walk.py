@@ -32,6 +32,8 @@ def test_the_walk_covers_a_seat_from_booking_to_an_accepted_offer_on_makes_port(
         "$API/waitlist/$ENTRY/accept",  # Ann accepts the offer
         "$API/events/$JAZZ/ticket-types",  # the admin adds a second ticket type
         r"\"items\": [",  # Ann books both types in one booking
+        '-X POST "$PAY_URL"',  # and pays on the payment page
+        "$API/bookings/$JAZZ_BOOKING/cancel",  # then cancels it: refunded
     ):
         assert step in walk, step
     assert "<" not in re.sub(r"<<|< /dev", "", walk), "a placeholder is left in the walk"
@@ -61,6 +63,13 @@ def test_make_walk_runs_the_readme_walk_to_its_end(tmp_path):
             ("Early bird", 2, 50.0),
             ("General admission", 1, 40.0),
         ]
+        # Ann paid for it on its payment page, then cancelled it: refunded through the provider.
+        ((status, refunded, payment),) = db.execute(
+            "SELECT b.status, b.refunded_amount, p.status FROM bookings_booking b "
+            "JOIN events_event e ON e.id = b.event_id "
+            "JOIN bookings_payment p ON p.booking_id = b.id WHERE e.name = 'Jazz Night'"
+        ).fetchall()
+        assert (status, float(refunded), payment) == ("cancelled", 90.0, "refunded")
         ((event_id, capacity, available),) = db.execute(
             "SELECT id, total_capacity, available_seats FROM events_event "
             "WHERE name = 'House Concert'"

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import (
+    Case,
     Count,
     Exists,
     IntegerField,
@@ -17,6 +18,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
@@ -70,7 +72,8 @@ class Ticket:
 
     @property
     def status(self) -> str:
-        if self.booking.status == Booking.Status.CANCELLED:
+        # Valid only while its booking is confirmed: not before it is paid, nor after it ended.
+        if self.booking.status != Booking.Status.CONFIRMED:
             return VOID
         return CHECKED_IN if self.checked_in_at else VALID
 
@@ -297,6 +300,10 @@ def recent_check_ins(*, event_id, limit: int = 8) -> list[dict]:
     ]
 
 
+# Confirmed bookings before the others (cancelled, expired, still waiting for payment).
+_confirmed_first = Case(When(status=Booking.Status.CONFIRMED, then=0), default=1)
+
+
 def desk_search(*, event_id, query: str, limit: int = 10) -> list[Ticket]:
     """Tickets of the event whose holder's name or e-mail, or attendee's name, contains
     `query`: for people at the desk without their phone. Three queries; at most `limit`
@@ -309,7 +316,7 @@ def desk_search(*, event_id, query: str, limit: int = 10) -> list[Ticket]:
         Booking.objects.filter(event_id=event_id)
         .filter(Q(user__name__icontains=query) | Q(user__email__icontains=query) | Exists(named))
         .select_related("event", "user")
-        .order_by("-status", "user__name", "booking_time", "id")[:limit]  # confirmed first
+        .order_by(_confirmed_first, "user__name", "booking_time", "id")[:limit]
     )
     tickets = tickets_of(bookings)
     return [ticket for booking in bookings for ticket in tickets[booking.pk]]

@@ -77,7 +77,7 @@ def ticket_check_in(*, ref: TicketRef | None, event_id=None, actor: User) -> Tic
                     f"This ticket is for {event.name} on {event.event_time:%Y-%m-%d %H:%M} UTC.",
                     ticket_event={"id": event.pk, "name": event.name},
                 )
-            if booking.status == Booking.Status.CANCELLED or event.status == Event.Status.CANCELLED:
+            if booking.status != Booking.Status.CONFIRMED or event.status == Event.Status.CANCELLED:
                 raise TicketVoid()
             _refuse_outside_window(event)
             check_in = _record_check_in(booking, ref.index, actor)
@@ -120,7 +120,7 @@ def ticket_name_attendee(*, ticket_id, user: User, attendee_name: str) -> Ticket
     """
     ticket = ticket_get(ticket_id=ticket_id, user=user, owner_only=True)
     booking = ticket.booking
-    if booking.status == Booking.Status.CANCELLED:
+    if booking.status != Booking.Status.CONFIRMED:
         raise TicketVoid()
     if booking.event.event_time <= timezone.now():
         raise EventStarted("The event has started; its tickets can no longer be renamed.")

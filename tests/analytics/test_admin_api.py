@@ -115,6 +115,14 @@ def test_event_analytics_figures(admin_api, sales):
         "checked_in_tickets": 0,
         "check_in_rate": 0.0,
         "waitlist": {"waiting": 1, "offered": 0, "accepted": 1, "expired": 0, "cancelled": 0},
+        "checkout": {
+            "pending_bookings": 0,
+            "pending_tickets": 0,
+            "expired_bookings": 0,
+            "expired_tickets": 0,
+            "refunded_bookings": 0,
+            "refunded_amount": "0.00",
+        },
         "ticket_types": [
             {
                 "ticket_type_id": str(event.ticket_types.get().pk),
@@ -155,9 +163,9 @@ def test_event_analytics_query_count_is_fixed(admin_user, sales, django_assert_n
     event, _ = sales
     api = client_for(admin_user)
     # As before check-ins were counted: 1 the caller's account, 2 the event with its tickets
-    # let in (a subquery), 3 its waitlist entries by status; 4 its ticket types with their
-    # revenue.
-    with django_assert_num_queries(4):
+    # let in (a subquery), 3 its waitlist entries by status, 4 its checkout figures; 5 its
+    # ticket types with their revenue.
+    with django_assert_num_queries(5):
         assert api.get(f"/api/admin/events/{event.pk}/analytics").status_code == 200
 
 

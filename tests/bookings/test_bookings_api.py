@@ -24,6 +24,8 @@ BOOKING_KEYS = {
     "items",
     "total_amount",
     "status",
+    "expires_at",
+    "refunded_amount",
     "booking_time",
     "cancelled_at",
     "created_at",

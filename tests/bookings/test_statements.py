@@ -9,6 +9,7 @@ from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Sum, V
 from django.db.models.functions import Coalesce
 from django.forms.models import model_to_dict
 from django.utils import timezone
+from psycopg._queries import MAX_CACHED_STATEMENT_PARAMS
 
 from accounts.models import User
 from bookings import services, statements
@@ -311,3 +312,8 @@ def test_a_prepared_count_of_waited_seats_reads_the_buyers_entry_not_the_whole_q
 
     scans = [index for relation, index in _scans(plan) if relation == "waitlist_waitlistentry"]
     assert scans == ["waitlist_waitlistentry_one_active_per_user_event"]
+
+
+def test_the_plain_booking_statement_keeps_within_psycopgs_cached_parameters():
+    """Past MAX_CACHED_STATEMENT_PARAMS psycopg parses the statement again on every booking."""
+    assert statements._BOOK_SQL.count("%s") <= MAX_CACHED_STATEMENT_PARAMS
