@@ -22,7 +22,7 @@ next round of `expire_waitlist_offers` refunds those, none twice.
 """
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -210,6 +210,14 @@ def payment_retry(token: str) -> Payment:
         _expire(event, booking)
         waitlist_serve(event=event)
     raise BookingExpired()
+
+
+def settle_report(token: str, status_before: str) -> str:
+    """Settle a payment whose status the provider changed outside `lock_payment` (it failed
+    while preparing its page), under the locks, as `settle` would have."""
+    with transaction.atomic():
+        locked = lock_payment(token)
+        return settle(replace(locked, status_before=status_before))
 
 
 def settle(locked: LockedPayment) -> str:

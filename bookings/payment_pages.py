@@ -47,6 +47,8 @@ def pay(request, token):
     """The payment's page: the provider's form (the dummy's pay-or-fail form), or a redirect
     to the provider's own page (Stripe's). Submitted, the booking moves with the payment."""
     token = str(token)
+    if request.method == "GET":
+        return _show(request, token)
     with transaction.atomic():
         locked = _locked(token)
         if not checkout.payable(locked):
@@ -66,14 +68,40 @@ def pay(request, token):
                 status=502,
             )
         checkout.settle(locked)
-    status = 400 if request.method == "POST" else 200
     return _page(
         request,
         "pay.html",
         "Pay",
         {"booking": locked.booking, "payment": locked.payment, "form": form},
-        status=status,
+        status=400,
     )
+
+
+def _show(request, token: str):
+    """The page as first opened: no lock is held while the provider prepares it, which for
+    Stripe is a call to its API (the Checkout session it redirects to). Nothing of the booking
+    changes here, unless the provider fails the payment: then it is settled under the locks."""
+    payment = Payment.objects.select_related("booking__event").filter(token=token).first()
+    if payment is None:
+        raise Http404("No such payment.")
+    booking = payment.booking
+    if checkout.is_overdue(booking):
+        checkout.expire_now(booking.pk)
+        return _return_to(token)
+    if booking.status != booking.Status.PENDING_PAYMENT or payment.status not in (
+        checkout.OPEN_PAYMENT
+    ):
+        return _return_to(token)
+    status_before = payment.status
+    try:
+        form = payment.get_form()
+    except RedirectNeeded as redirect:
+        return HttpResponseRedirect(str(redirect))
+    except PaymentError as error:
+        checkout.settle_report(token, status_before)
+        context = {"booking": booking, "payment": payment, "error": str(error)}
+        return _page(request, "pay.html", "Pay", context, status=502)
+    return _page(request, "pay.html", "Pay", {"booking": booking, "payment": payment, "form": form})
 
 
 @never_cache

@@ -311,3 +311,39 @@ def test_seats_held_for_payment_count_in_the_ten_ticket_limit(user_api):
     body = assert_problem(response, 409, "ticket_limit")
     assert body["tickets_held"] == 8
     assert Booking.objects.filter(event=event).count() == 1
+
+
+def test_a_form_sent_incomplete_is_shown_again_and_changes_nothing(user_api):
+    event = EventFactory(total_capacity=5, price=Decimal("10.00"))
+    body = checkout(user_api, event, 1)
+
+    response = Client().post(page_path(body["payment"]["payment_url"]), {"status": "confirmed"})
+
+    assert response.status_code == 400
+    assert b"This field is required." in response.content
+    assert Booking.objects.get(pk=body["booking"]["id"]).status == "pending_payment"
+    assert Payment.objects.get(pk=body["payment"]["id"]).status == "input"
+
+
+def test_try_again_on_the_return_page_starts_a_new_payment_for_the_hold(user_api):
+    event = EventFactory(total_capacity=5, price=Decimal("10.00"))
+    body = checkout(user_api, event, 1)
+    returned = pay(body, REJECTED)
+    page = Client().get(returned["Location"])
+    assert page.status_code == 200 and b"did not go through" in page.content
+    token = Payment.objects.get(pk=body["payment"]["id"]).token
+
+    again = Client().post(f"/checkout/{token}/retry/")
+
+    assert again.status_code == 302
+    fresh = Payment.objects.filter(booking_id=body["booking"]["id"]).exclude(token=token).get()
+    assert again["Location"] == f"/checkout/{fresh.token}/"
+    assert Client().post(again["Location"], PAID).status_code == 302
+    assert Booking.objects.get(pk=body["booking"]["id"]).status == "confirmed"
+    assert_books_balance(event)
+
+
+def test_an_unknown_payment_page_is_the_sites_404():
+    response = Client().get("/checkout/00000000-0000-0000-0000-000000000000/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
