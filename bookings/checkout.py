@@ -138,6 +138,10 @@ def is_overdue(booking: Booking, now: datetime | None = None) -> bool:
 def payment_restart(*, booking_id, user: User) -> Payment:
     """A new payment for a pending booking's hold (the last one failed, or its page was
     lost); the hold keeps its end. A hold that has ended expires now: 409 booking_expired."""
+    return _restart(booking_id, user)
+
+
+def _restart(booking_id, user: User | None) -> Payment:
     with transaction.atomic():
         event, booking = _lock(booking_id, user)
         if not is_overdue(booking):
@@ -202,14 +206,7 @@ def payment_retry(token: str) -> Payment:
     booking_id = Payment.objects.filter(token=token).values_list("booking_id", flat=True).first()
     if booking_id is None:
         raise NotFound("No payment with this token.")
-    with transaction.atomic():
-        event, booking = _lock(booking_id)
-        if not is_overdue(booking):
-            _ensure_pending(booking)
-            return _start_payment(booking, event, booking.user.email)
-        _expire(event, booking)
-        waitlist_serve(event=event)
-    raise BookingExpired()
+    return _restart(booking_id, None)
 
 
 def settle_report(token: str, status_before: str) -> str:
