@@ -58,10 +58,11 @@ SECTIONS = (
     Section(
         "Box office",
         "box-office",
-        "Events on sale, their bookings and their waitlists.",
+        "Events on sale, their bookings, payments and refunds, and their waitlists.",
         models=(
             ("events.Event", None),
             ("bookings.Booking", None),
+            ("bookings.Payment", None),
             ("waitlist.WaitlistEntry", None),
         ),
     ),
