@@ -33,7 +33,7 @@ from django.utils import timezone
 from payments import PaymentError, PaymentStatus
 
 from accounts.models import User
-from bookings import notices, sales, signals
+from bookings import notices, sales, signals, vouchers
 from bookings.models import Booking, Payment
 from bookings.selectors import booking_get
 from core import locks, metrics
@@ -109,12 +109,16 @@ def hold_booking(booking: Booking, event: Event, user: User, *, from_held: bool)
 
 def _lock(booking_id, user: User | None = None) -> tuple[Event, Booking]:
     """The booking (one `user` may see, when given: else 404) with its event and types
-    locked, then its own row."""
+    locked, then its voucher's row, then its own."""
     if user is not None:
-        event_id = booking_get(booking_id=booking_id, user=user).event_id
+        found = booking_get(booking_id=booking_id, user=user)
+        event_id, voucher_id = found.event_id, found.voucher_id
     else:
-        event_id = Booking.objects.values_list("event_id", flat=True).get(pk=booking_id)
+        event_id, voucher_id = Booking.objects.values_list("event_id", "voucher_id").get(
+            pk=booking_id
+        )
     event = lock_event(event_id)
+    vouchers.vouchers_lock([voucher_id])
     booking = locks.rows(Booking.objects.filter(pk=booking_id).select_related("user")).get()
     booking.event = event
     return event, booking
@@ -240,6 +244,8 @@ def settle(locked: LockedPayment) -> str:
                 event.locked_types[item.ticket_type_id].available >= item.quantity
                 for item in _items(booking)
             )
+            # Its voucher's use went back when it expired: it needs one again.
+            and (booking.voucher_id is None or vouchers.voucher_count_again(booking.voucher_id))
         ):
             _confirm(event, booking, from_held=False, now=now)
             return "confirmed"
@@ -322,7 +328,8 @@ def release_hold(
     event: Event, booking: Booking, status: str, *, close_payments: bool = True
 ) -> None:
     """End a locked pending booking as `status` (expired, or cancelled before it was paid):
-    its held seats become available and its open payments are closed (`close_payments`;
+    its held seats become available, its voucher's use goes back (the caller locked the
+    voucher, `vouchers.vouchers_lock`) and its open payments are closed (`close_payments`;
     without, the caller closes them later in its transaction, once it has taken the locks
     that come before payments)."""
     now = timezone.now()
@@ -340,6 +347,7 @@ def release_hold(
     )
     for item in _items(booking):
         move_type_seats(event, item.ticket_type_id, available=item.quantity, held=-item.quantity)
+    vouchers.voucher_give_back([booking])
     if close_payments:
         close_open_payments([booking])
 
@@ -374,13 +382,12 @@ def _expire_event(event_id, now: datetime) -> int:
         if event is None:
             return 0
         lock_ticket_types(event)
-        due = list(
-            locks.rows(
-                Booking.objects.filter(
-                    event=event, status=Status.PENDING_PAYMENT, expires_at__lte=now
-                ).order_by("pk")
-            )
+        # Under the event's lock no booking of it starts or ends: the same ones stay due.
+        due_bookings = Booking.objects.filter(
+            event=event, status=Status.PENDING_PAYMENT, expires_at__lte=now
         )
+        vouchers.vouchers_lock(vouchers.voucher_ids(due_bookings))
+        due = list(locks.rows(due_bookings.order_by("pk")))
         for booking in due:
             booking.event = event
             _expire(event, booking)

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -52,7 +53,19 @@ class Booking(models.Model):
     # A checkout's hold ends here (null for a booking confirmed when made).
     expires_at = models.DateTimeField(null=True, blank=True)
     # What the provider gave back (the whole total when a paid booking is cancelled).
-    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # `db_default` too: the plain booking's statement leaves it to the database.
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
+    # The voucher applied, its code as typed when booked, and what it took off the items.
+    voucher = models.ForeignKey(
+        "bookings.Voucher",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        db_index=False,
+    )
+    voucher_code = models.CharField(max_length=64, blank=True, default="", db_default="")
+    discount_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -70,6 +83,12 @@ class Booking(models.Model):
                 fields=["expires_at"],
                 condition=Q(status="pending_payment"),
                 name="bookings_pending_expiry_idx",
+            ),
+            # A voucher's bookings (its uses, and whether it may be deleted); most have none.
+            models.Index(
+                fields=["voucher"],
+                condition=Q(voucher__isnull=False),
+                name="bookings_voucher_idx",
             ),
         ]
         constraints = [
@@ -95,6 +114,9 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(refunded_amount__gte=0, refunded_amount__lte=F("total_amount")),
                 name="bookings_booking_refund_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_amount__gte=0), name="bookings_booking_discount_non_negative"
             ),
         ]
 
@@ -131,9 +153,9 @@ class BookingItem(models.Model):
     """One line of a booking: `quantity` tickets of one type at the type's price then.
 
     A booking's tickets are its items' seats in item order (by id): the first item's quantity
-    are tickets 0.., the next item's follow. `amount` is unit_price x quantity less any
-    discount the line was given, so a discount fits later without another table; the
-    booking's `total_amount` is the sum of its items' amounts.
+    are tickets 0.., the next item's follow. `amount` is unit_price x quantity and `discount`
+    what a voucher took off it; the booking's `total_amount` is the sum of its items' amounts
+    less their discounts (its `discount_amount`).
     """
 
     # No index of its own: the unique (booking, ticket_type) index leads with it.
@@ -146,6 +168,7 @@ class BookingItem(models.Model):
     quantity = models.PositiveSmallIntegerField()
     unit_price = models.DecimalField(max_digits=10, decimal_places=2)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
 
     class Meta:
         ordering = ["booking", "id"]
@@ -161,10 +184,79 @@ class BookingItem(models.Model):
                 condition=Q(unit_price__gte=0, amount__gte=0),
                 name="bookings_bookingitem_amounts_non_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0, discount__lte=F("amount")),
+                name="bookings_bookingitem_discount_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.ticket_type_id} in {self.booking_id}"
+
+
+class Voucher(models.Model):
+    """A code that takes money off an event's tickets: `percent` off, or a `fixed` amount off,
+    each ticket of its type (of any type when it has none), never below zero.
+
+    `used` counts the live bookings that applied it (pending or confirmed): counted in the
+    booking's transaction under the voucher's row lock, given back when such a booking is
+    cancelled or expires (bookings.vouchers), so `used <= max_uses` holds at every commit.
+    """
+
+    class DiscountType(models.TextChoices):
+        PERCENT = "percent", "Percent off"
+        FIXED = "fixed", "Fixed amount off"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # No index of its own: the unique (event, code) index leads with it.
+    event = models.ForeignKey(
+        "events.Event", on_delete=models.CASCADE, related_name="vouchers", db_index=False
+    )
+    ticket_type = models.ForeignKey(
+        "events.TicketType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="vouchers",
+        help_text="The type whose tickets it applies to; empty: every type of the event.",
+    )
+    code = OneLineCharField(max_length=64, help_text="Unique per event, in any letter case.")
+    discount_type = models.CharField(max_length=8, choices=DiscountType.choices)
+    value = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text="Percent off (up to 100) or the amount off each ticket.",
+    )
+    max_uses = models.PositiveIntegerField(default=1)
+    used = models.PositiveIntegerField(default=0, editable=False)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["event", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                "event", Lower("code"), name="bookings_voucher_code_unique_per_event"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_uses__gte=1, used__gte=0, used__lte=F("max_uses")),
+                name="bookings_voucher_used_within_max",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gt=0)
+                & (Q(discount_type="fixed") | Q(discount_type="percent", value__lte=100)),
+                name="bookings_voucher_value_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def usable_at(self, now) -> bool:
+        """Whether a booking may apply it now (its uses aside)."""
+        return self.is_active and (self.valid_until is None or now < self.valid_until)
 
 
 class TicketCheckIn(models.Model):
@@ -291,7 +383,7 @@ class Payment(BasePayment):
             yield PurchasedItem(
                 name=item.ticket_type.name,
                 quantity=item.quantity,
-                price=item.amount / item.quantity,
+                price=(item.amount - item.discount) / item.quantity,
                 currency=self.currency,
                 sku=str(item.ticket_type_id),
             )

@@ -1,12 +1,14 @@
+import re
 from datetime import datetime
+from decimal import Decimal
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from bookings.checkout import payment_url
-from bookings.models import MAX_TICKETS_PER_BOOKING, Booking, BookingItem, Payment
-from core.serializers import StrictInputSerializer
+from bookings.models import MAX_TICKETS_PER_BOOKING, Booking, BookingItem, Payment, Voucher
+from core.serializers import OneLineCharField, StrictInputSerializer
 from events.serializers import EventSummarySerializer
 from waitlist.serializers import WaitlistEntrySerializer
 
@@ -36,7 +38,8 @@ class BookingSerializer(serializers.ModelSerializer):
         source="item_rows",
         many=True,
         read_only=True,
-        help_text="One line per ticket type; total_amount is the sum of their amounts.",
+        help_text="One line per ticket type; total_amount is the sum of their amounts less "
+        "discount_amount.",
     )
 
     class Meta:
@@ -49,6 +52,8 @@ class BookingSerializer(serializers.ModelSerializer):
             "quantity",
             "items",
             "total_amount",
+            "discount_amount",
+            "voucher_code",
             "status",
             "expires_at",
             "refunded_amount",
@@ -64,6 +69,10 @@ class BookingSerializer(serializers.ModelSerializer):
             },
             "refunded_amount": {
                 "help_text": "What the provider gave back (a cancelled paid booking)."
+            },
+            "discount_amount": {"help_text": "What the voucher took off the items."},
+            "voucher_code": {
+                "help_text": "The voucher applied, as typed when booked; empty without one."
             },
         }
 
@@ -124,6 +133,8 @@ def booking_body(booking: Booking) -> dict:
             for item in booking.item_rows
         ],
         "total_amount": _AMOUNT.to_representation(booking.total_amount),
+        "discount_amount": _AMOUNT.to_representation(booking.discount_amount),
+        "voucher_code": booking.voucher_code,
         "status": booking.status,
         "expires_at": when(booking.expires_at) if booking.expires_at else None,
         "refunded_amount": _AMOUNT.to_representation(booking.refunded_amount),
@@ -184,9 +195,16 @@ class BookingCreateInputSerializer(StrictInputSerializer):
         help_text="Tickets per type, all or nothing (lines of one type add up); more than 10 in "
         "all is 409 ticket_limit. Give this or `quantity`.",
     )
+    voucher = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="A voucher code of the event (any letter case): its discount off the tickets "
+        "of its type. Unknown, inactive, past its date or used up: 409 voucher_invalid.",
+    )
     join_waitlist = serializers.BooleanField(
         default=True,
-        help_text="When sold out: join the waitlist (202; one type only) or answer 409 sold_out.",
+        help_text="When sold out: join the waitlist (202; one type only, without a voucher) or "
+        "answer 409 sold_out.",
     )
 
     _ONE_OF = "Give either quantity or items, not both nor neither."
@@ -240,3 +258,79 @@ class MyBookingsSerializer(serializers.Serializer):
     previous = serializers.URLField(allow_null=True)
     results = MyBookingSerializer(many=True)
     waitlist = WaitlistEntrySerializer(many=True, help_text="The caller's active entries.")
+
+
+class VoucherSerializer(serializers.ModelSerializer):
+    event_id = serializers.UUIDField(read_only=True)
+    ticket_type_id = serializers.UUIDField(
+        read_only=True,
+        allow_null=True,
+        help_text="The type whose tickets it applies to; null: every type of the event.",
+    )
+    used = serializers.IntegerField(
+        read_only=True,
+        help_text="Bookings applying it now (pending or confirmed); a cancelled or expired "
+        "one gives its use back.",
+    )
+
+    class Meta:
+        model = Voucher
+        fields = [
+            "id",
+            "code",
+            "event_id",
+            "ticket_type_id",
+            "discount_type",
+            "value",
+            "max_uses",
+            "used",
+            "valid_until",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+# Above zero, at most eight digits before the point and two after: "0" and "0.00" are not.
+DISCOUNT_PATTERN = r"^(0*[1-9][0-9]{0,7}(\.[0-9]{1,2})?|0{1,8}\.([1-9][0-9]?|0[1-9]))$"
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "format": "decimal", "pattern": DISCOUNT_PATTERN},
+            {"type": "number", "minimum": 0.01, "maximum": 99999999.99, "multipleOf": 0.01},
+        ],
+        "example": "20.00",
+    }
+)
+class DiscountValueField(serializers.DecimalField):
+    """A voucher's value: a decimal string (or JSON number) above zero, cents at most."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=10, decimal_places=2, min_value=Decimal("0.01"), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not re.fullmatch(DISCOUNT_PATTERN, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class VoucherInputSerializer(StrictInputSerializer):
+    """What staff set on a voucher; `used` is never taken from input."""
+
+    code = OneLineCharField(
+        max_length=64, help_text="Unique per event in any letter case; buyers type it."
+    )
+    ticket_type_id = serializers.UUIDField(
+        allow_null=True,
+        required=False,
+        default=None,
+        help_text="One of the event's types; null: every type.",
+    )
+    discount_type = serializers.ChoiceField(choices=Voucher.DiscountType.choices)
+    value = DiscountValueField(
+        help_text='Percent off (at most 100) or the amount off each ticket, e.g. "5.00".'
+    )
+    max_uses = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False, default=1)
+    valid_until = serializers.DateTimeField(allow_null=True, required=False, default=None)
+    is_active = serializers.BooleanField(required=False, default=True)

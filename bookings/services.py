@@ -9,7 +9,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
-from bookings import checkout, notices, sales, signals, statements
+from bookings import checkout, notices, sales, signals, statements, vouchers
 from bookings.models import (
     MAX_TICKETS_PER_BOOKING,
     MAX_TICKETS_PER_PERSON,
@@ -17,6 +17,7 @@ from bookings.models import (
     BookingItem,
     Payment,
     TicketCheckIn,
+    Voucher,
 )
 from bookings.selectors import visible_bookings
 from core import locks, metrics
@@ -126,18 +127,14 @@ def _record_booking(
     *,
     event: Event,
     user: User,
-    lines: list[tuple[TicketType, int]],
+    priced: vouchers.Priced,
+    voucher: Voucher | None = None,
     expires_at: datetime | None = None,
 ) -> Booking:
     """Write a booking and its items: confirmed, with its notification, or with `expires_at`
-    a checkout waiting for payment (bookings.checkout). The caller moves the seats and records
-    the sale."""
-    items = [
-        BookingItem(ticket_type=t, quantity=q, unit_price=t.price, amount=t.price * q)
-        for t, q in lines
-    ]
-    quantity = sum(item.quantity for item in items)
-    amount = sum((item.amount for item in items), Decimal("0.00"))
+    a checkout waiting for payment (bookings.checkout). The caller moves the seats, counts the
+    voucher's use and records the sale."""
+    quantity, amount = priced.quantity, priced.total
     status = Booking.Status.CONFIRMED if expires_at is None else Booking.Status.PENDING_PAYMENT
     booking = Booking.objects.create(
         event=event,
@@ -146,11 +143,14 @@ def _record_booking(
         total_amount=amount,
         status=status,
         expires_at=expires_at,
+        voucher=voucher,
+        voucher_code=voucher.code if voucher else "",
+        discount_amount=priced.discount,
     )
-    for item in items:
+    for item in priced.items:
         item.booking = booking
-    BookingItem.objects.bulk_create(items)
-    booking.item_list = items
+    BookingItem.objects.bulk_create(priced.items)
+    booking.item_list = priced.items
     if status == Booking.Status.CONFIRMED:
         notify(
             user_ids=[user.pk],
@@ -168,26 +168,34 @@ def booking_confirm(
     lines: list[tuple[TicketType, int]],
     from_held: bool,
     claims: Event | None = None,
+    voucher: Voucher | None = None,
 ) -> Booking:
     """Record a confirmed booking on a locked event (with its types locked, `lock_event`),
-    taking free or held seats (an offer) of the event and of each line's type. The caller holds
+    taking free or held seats (an offer) of the event and of each line's type, `voucher`'s
+    discount off (locked by the caller, and its use counted here). The caller holds
     `lock_buyer(user)` and has checked that the seats are there; `claims` is its
     `_live_claims` read, if it made one."""
     claims = claims or _live_claims(event.pk, user)
     quantity = sum(q for _, q in lines)
     _ensure_within_ticket_limit(claims, quantity, count_waitlist=not from_held)
-    amount = sum((t.price * q for t, q in lines), Decimal("0.00"))
-    if checkout.is_checkout(amount):
+    priced = vouchers.priced(lines, voucher)
+    if voucher is not None:
+        vouchers.voucher_count_use(voucher)
+    if checkout.is_checkout(priced.total):
         booking = _record_booking(
-            event=event, user=user, lines=lines, expires_at=checkout.hold_until(timezone.now())
+            event=event,
+            user=user,
+            priced=priced,
+            voucher=voucher,
+            expires_at=checkout.hold_until(timezone.now()),
         )
         checkout.hold_booking(booking, event, user, from_held=from_held)
         return booking
     source = "held" if from_held else "available"
-    move_seats(event, **{source: -quantity}, booked=quantity, revenue=amount, bookings=1)
+    move_seats(event, **{source: -quantity}, booked=quantity, revenue=priced.total, bookings=1)
     for ticket_type, q in lines:
         move_type_seats(event, ticket_type.pk, **{source: -q}, booked=q)
-    booking = _record_booking(event=event, user=user, lines=lines)
+    booking = _record_booking(event=event, user=user, priced=priced, voucher=voucher)
     sales.record_booking(booking, converted=from_held)
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return booking
@@ -344,9 +352,17 @@ def _sold_out(event: Event) -> SoldOut:
 
 
 def _book_or_wait(
-    event_id, user: User, quantity: int | None, lines: list[Line] | None, join_waitlist: bool, now
+    event_id,
+    user: User,
+    quantity: int | None,
+    lines: list[Line] | None,
+    voucher_code: str | None,
+    join_waitlist: bool,
+    now,
 ) -> BookingOutcome:
-    """Book under the event's row lock (and its types'), or join its waitlist (or refuse)."""
+    """Book under the event's row lock (and its types', and the voucher's), or join its
+    waitlist (or refuse). A booking with a voucher that does not fit is refused, not
+    waitlisted: an offer is made at the type's price."""
     try:
         event = lock_event(event_id)
     except NotFound:
@@ -360,14 +376,17 @@ def _book_or_wait(
     if not event_is_open(event, now):
         raise EventClosed()
     resolved = _resolve_lines(event, quantity, lines, now)
+    voucher = None
+    if voucher_code is not None:
+        voucher = vouchers.voucher_for_booking(event, voucher_code, resolved, now)
     total = sum(q for _, q in resolved)
     if event.available_seats >= total and all(t.available >= q for t, q in resolved):
         booking = booking_confirm(
-            event=event, user=user, lines=resolved, from_held=False, claims=claims
+            event=event, user=user, lines=resolved, from_held=False, claims=claims, voucher=voucher
         )
         return BookingOutcome(booking=booking)
     # Waitlisting is for one type: which type's seat would an entry of several wait for?
-    if not join_waitlist or len(resolved) > 1:
+    if not join_waitlist or len(resolved) > 1 or voucher is not None:
         raise _sold_out(event)
     _ensure_within_ticket_limit(claims, total, count_waitlist=False)
     ticket_type = resolved[0][0]
@@ -391,11 +410,12 @@ def booking_create(
     user: User,
     quantity: int | None = None,
     items: list[dict] | None = None,
+    voucher: str | None = None,
     join_waitlist: bool = True,
 ) -> BookingOutcome:
     """Book `quantity` seats of the event's only type, or the `items` ({ticket_type_id,
-    quantity}) of its types, all or nothing; or join the waitlist when a one-type request does
-    not fit.
+    quantity}) of its types, all or nothing, with the event's `voucher` code applied if
+    given; or join the waitlist when a one-type request without a voucher does not fit.
 
     The seat check and the seat write are one step under the event's row lock, for every
     process sharing the database. The common case (one type, the seats are free) holds that lock
@@ -409,8 +429,10 @@ def booking_create(
     now = timezone.now()
     with transaction.atomic():
         lock_buyer(user)
-        outcome = _book_free_seats(event_id, user, quantity, lines, now) or _book_or_wait(
-            event_id, user, quantity, lines, join_waitlist, now
+        # A booking with a voucher takes the locked path, which locks the voucher's row.
+        plain = voucher is None and _book_free_seats(event_id, user, quantity, lines, now)
+        outcome = plain or _book_or_wait(
+            event_id, user, quantity, lines, voucher, join_waitlist, now
         )
     result = outcome.result
     metrics.on_commit(metrics.BOOKED if result == "booked" else metrics.BOOKINGS.labels(result))
@@ -437,6 +459,7 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
     )
     with transaction.atomic():
         event = lock_event(booking.event_id)
+        vouchers.vouchers_lock([booking.voucher_id])
         booking = locks.rows(Booking.objects.filter(pk=booking.pk)).get()
         booking.event = event
         if booking.status == Booking.Status.CANCELLED:
@@ -459,6 +482,7 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at", "updated_at"])
+        vouchers.voucher_give_back([booking])
         move_seats(
             event,
             available=booking.quantity,
@@ -487,14 +511,11 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
     (`checkout.close_open_payments`) and records the confirmed ones' cancellations in the day
     totals (`sales.record_cancellations`) once it has taken its other locks, and after the
     commit refunds the paid ones (`checkout.refund_due`)."""
-    bookings = list(
-        locks.rows(
-            Booking.objects.filter(
-                event=event,
-                status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT],
-            )
-        )
+    live = Booking.objects.filter(
+        event=event, status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT]
     )
+    vouchers.vouchers_lock(vouchers.voucher_ids(live))
+    bookings = list(locks.rows(live))
     # Their items, read once: the messages show them and each type gets its seats back.
     prefetch_related_objects(bookings, "items__ticket_type")
     for booking in bookings:
@@ -515,6 +536,7 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
             now,
             now,
         )
+    vouchers.voucher_give_back(confirmed)  # the pending ones' went back with their holds
     if bookings:
         signals.bookings_cancelled.send(sender=Booking, bookings=bookings)
     if tickets:

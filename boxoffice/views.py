@@ -5,6 +5,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.permissions import IsAdmin, PublicOrActiveAccount
+from bookings import vouchers
+from bookings.models import Voucher
+from bookings.serializers import VoucherInputSerializer, VoucherSerializer
 from boxoffice import services
 from boxoffice.serializers import EventMessageInputSerializer, EventMessageResultSerializer
 from core.db_router import replica_reads
@@ -219,8 +222,9 @@ class TicketTypeViewSet(viewsets.GenericViewSet):
 
 
 class AdminEventMessageViewSet(viewsets.GenericViewSet):
-    """Messaging an event's ticket holders, at /admin/events/{id}/messages, beside the
-    admin's event reads (analytics.views.AdminEventViewSet)."""
+    """Staff work on one event beside the admin's event reads (analytics.views.
+    AdminEventViewSet): messaging its ticket holders (/admin/events/{id}/messages) and its
+    vouchers (/admin/events/{id}/vouchers)."""
 
     permission_classes = [IsAdmin]
     serializer_class = EventMessageResultSerializer
@@ -247,3 +251,73 @@ class AdminEventMessageViewSet(viewsets.GenericViewSet):
             EventMessageResultSerializer({"recipients": recipients}).data,
             status=status.HTTP_202_ACCEPTED,
         )
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id="admin_event_vouchers_list",
+        summary="List an event's vouchers (admin)",
+        responses={200: VoucherSerializer(many=True), **problems(401, 403, 404)},
+        description="The event's vouchers by code, with their uses, a page at a time.",
+    )
+    @extend_schema(
+        methods=["POST"],
+        operation_id="admin_event_vouchers_create",
+        summary="Create a voucher for an event (admin)",
+        request=VoucherInputSerializer,
+        responses={201: VoucherSerializer, **problems(400, 401, 403, 404)},
+        description="A code buyers give at booking (`voucher`): `percent` off or a `fixed` "
+        "amount off each ticket of its type (every type when `ticket_type_id` is null), never "
+        "below zero, for at most `max_uses` bookings. A code the event already has, in any "
+        "letter case, is a 400 on `code`.",
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        pagination_class=LimitOffsetPagination,
+        serializer_class=VoucherSerializer,
+    )
+    def vouchers(self, request, pk=None):
+        if request.method == "GET":
+            page = self.paginate_queryset(vouchers.vouchers_of_event(event_id=pk))
+            return self.get_paginated_response(VoucherSerializer(page, many=True).data)
+        data = VoucherInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        voucher = vouchers.voucher_create(event_id=pk, actor=request.user, **data.validated_data)
+        return Response(VoucherSerializer(voucher).data, status=status.HTTP_201_CREATED)
+
+
+class VoucherViewSet(viewsets.GenericViewSet):
+    """One voucher, changed or deleted by staff at /admin/vouchers/{id}."""
+
+    permission_classes = [IsAdmin]
+    serializer_class = VoucherSerializer
+    queryset = Voucher.objects.none()
+    http_method_names = ["patch", "delete", "options", "head"]
+
+    @extend_schema(
+        operation_id="admin_vouchers_partial_update",
+        summary="Change a voucher (admin)",
+        request=VoucherInputSerializer(partial=True),
+        responses={200: VoucherSerializer, **problems(400, 401, 403, 404)},
+        description="Change a voucher, under its row lock: `max_uses` may not drop below "
+        "`used` (400). Deactivate one (`is_active: false`) to stop new bookings applying it; "
+        "bookings that did keep their discount.",
+    )
+    def partial_update(self, request, pk=None):
+        data = VoucherInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        voucher = vouchers.voucher_update(
+            voucher_id=pk, actor=request.user, changes=dict(data.validated_data)
+        )
+        return Response(VoucherSerializer(voucher).data)
+
+    @extend_schema(
+        operation_id="admin_vouchers_destroy",
+        summary="Delete a voucher no booking applied (admin)",
+        responses={204: None, **problems(401, 403, 404, 409)},
+        description="Delete a voucher no booking ever applied. Else 409 `voucher_used`: "
+        "deactivate it with `is_active: false`.",
+    )
+    def destroy(self, request, pk=None):
+        vouchers.voucher_delete(voucher_id=pk, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

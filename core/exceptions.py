@@ -267,3 +267,17 @@ class NotRefundable(DomainError):
     code = "not_refundable"
     title = "Nothing to refund"
     default_detail = "This payment is not a paid one whose booking can be refunded now."
+
+
+class VoucherInvalid(DomainError):
+    code = "voucher_invalid"
+    title = "Voucher not valid"
+    default_detail = "This voucher cannot be applied to this booking."
+
+
+class VoucherUsed(DomainError):
+    code = "voucher_used"
+    title = "Voucher used"
+    default_detail = (
+        "Bookings applied this voucher: deactivate it (is_active false) instead of deleting it."
+    )

@@ -7,6 +7,8 @@
                      conditional UPDATE of a plain booking (`bookings.statements`)
     TICKET_TYPES     that event's ticket type rows, in id order (`ticket_type_rows`), or the
                      plain booking's UPDATE of its one type, which follows its event lock
+    VOUCHER          voucher rows a booking applies or gives back, in id order
+                     (`bookings.vouchers`)
     EVENT_ROWS       that event's bookings or waitlist entries (`rows`)
     PAYMENT          those bookings' payment rows (bookings.checkout), the provider's status
                      written under the booking's lock
@@ -32,15 +34,25 @@ import hashlib
 from django.db import connection
 from django.db.models import QuerySet
 
-ACCOUNT, IDEMPOTENCY_KEY, BUYER, EVENT, TICKET_TYPES, EVENT_ROWS, PAYMENT, DAY_TOTALS, OUTBOX = (
-    range(9)
-)
+(
+    ACCOUNT,
+    IDEMPOTENCY_KEY,
+    BUYER,
+    EVENT,
+    TICKET_TYPES,
+    VOUCHER,
+    EVENT_ROWS,
+    PAYMENT,
+    DAY_TOTALS,
+    OUTBOX,
+) = range(10)
 NAMES = (
     "account",
     "idempotency key",
     "buyer",
     "event",
     "event's ticket types",
+    "vouchers",
     "event's bookings or waitlist entries",
     "booking's payment",
     "day totals",

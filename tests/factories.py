@@ -102,3 +102,14 @@ class TicketTypeFactory(DjangoModelFactory):
             ticket_types_version=F("ticket_types_version") + 1,
         )
         return ticket_type
+
+
+class VoucherFactory(DjangoModelFactory):
+    class Meta:
+        model = "bookings.Voucher"
+
+    event = factory.SubFactory(EventFactory)
+    code = factory.Sequence(lambda n: f"SAVE{n}")
+    discount_type = "percent"
+    value = Decimal("10.00")
+    max_uses = 5

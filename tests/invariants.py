@@ -3,7 +3,7 @@
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
-from bookings.models import Booking, BookingItem
+from bookings.models import Booking, BookingItem, Voucher
 from events.models import Event
 from waitlist.models import WaitlistEntry
 
@@ -84,9 +84,21 @@ def assert_types_balance(event: Event) -> None:
                 ticket_type=ticket_type, status="waiting", quantity__lte=free
             )
             assert not free or not fits.exists(), (ticket_type, free)
-    # The items add up to their bookings.
+    # The items add up to their bookings: the total is their amounts less their discounts.
     for booking in Booking.objects.filter(event=event).prefetch_related("items"):
         items = list(booking.items.all())
         if items:
             assert sum(i.quantity for i in items) == booking.quantity, booking
-            assert sum(i.amount for i in items) == booking.total_amount, booking
+            assert sum(i.discount for i in items) == booking.discount_amount, booking
+            assert sum(i.amount - i.discount for i in items) == booking.total_amount, booking
+
+
+def assert_vouchers_balance(event: Event) -> None:
+    """Each voucher of the event counts the live bookings (pending or confirmed) applying it,
+    and never more than its max_uses."""
+    for voucher in Voucher.objects.filter(event=event):
+        live = Booking.objects.filter(
+            voucher=voucher, status__in=["pending_payment", "confirmed"]
+        ).count()
+        assert voucher.used == live, (voucher.code, voucher.used, live)
+        assert 0 <= voucher.used <= voucher.max_uses, (voucher.code, voucher.used)

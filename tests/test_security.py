@@ -26,14 +26,14 @@ from django.views.debug import SafeExceptionReporterFilter
 from rest_framework.test import APIClient
 
 from accounts.tokens import tokens_for
-from bookings.models import Booking
+from bookings.models import Booking, Voucher
 from bookings.services import booking_cancel, booking_create
 from bookings.tickets.codes import TicketRef, ticket_code, ticket_id
 from core.logging import JsonFormatter
 from events.models import Event
 from notifications.models import Notification
 from tests.conftest import client_for
-from tests.factories import PASSWORD, EventFactory, UserFactory
+from tests.factories import PASSWORD, EventFactory, UserFactory, VoucherFactory
 from tests.problems import assert_problem
 from waitlist.models import WaitlistEntry
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -86,6 +86,11 @@ def world(user, other_user, admin_user) -> World:
     delivery = endpoint_send_test(endpoint_id=webhook.pk, actor=admin_user)
     refresh = tokens_for(user)["refresh"]
     return World(event, booking, entry, notification, refresh, webhook, delivery)
+
+
+def world_voucher(w: World) -> Voucher:
+    voucher = Voucher.objects.filter(event=w.event, code="WORLD").first()
+    return voucher or VoucherFactory(event=w.event, code="WORLD")
 
 
 def event_body(**changes):
@@ -251,6 +256,25 @@ MATRIX = {
             f"/api/admin/events/{w.event.pk}/messages",
             {"title": "Doors open at 19:30", "message": "Use the side entrance."},
         ),
+    ),
+    "GET /api/admin/events/{id}/vouchers": (
+        STAFF_ONLY,
+        lambda w: (f"/api/admin/events/{w.event.pk}/vouchers", None),
+    ),
+    "POST /api/admin/events/{id}/vouchers": (
+        (401, 403, 403, 201, 403),
+        lambda w: (
+            f"/api/admin/events/{w.event.pk}/vouchers",
+            {"code": "PRESS", "discount_type": "fixed", "value": "5.00"},
+        ),
+    ),
+    "PATCH /api/admin/vouchers/{id}": (
+        STAFF_ONLY,
+        lambda w: (f"/api/admin/vouchers/{world_voucher(w).pk}", {"max_uses": 9}),
+    ),
+    "DELETE /api/admin/vouchers/{id}": (
+        (401, 403, 403, 204, 403),
+        lambda w: (f"/api/admin/vouchers/{world_voucher(w).pk}", None),
     ),
     "GET /api/admin/events/{id}/queue": (
         STAFF_ONLY,

@@ -23,6 +23,8 @@ BOOKING_KEYS = {
     "quantity",
     "items",
     "total_amount",
+    "discount_amount",
+    "voucher_code",
     "status",
     "expires_at",
     "refunded_amount",
@@ -70,6 +72,7 @@ def test_booking_with_free_seats_is_201_booked(user_api, user):
         "60.00",
         "confirmed",
     )
+    assert (booking["discount_amount"], booking["voucher_code"]) == ("0.00", "")
     assert booking["cancelled_at"] is None
     event.refresh_from_db()
     assert event.available_seats == 7
