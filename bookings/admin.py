@@ -1,7 +1,8 @@
+from django import forms
 from django.contrib import admin
 
-from bookings import services
-from bookings.models import Booking, Payment, TicketCheckIn
+from bookings import services, vouchers
+from bookings.models import Booking, Payment, TicketCheckIn, Voucher
 from core import admin_tools
 from core.admin_tools import ConsoleListMixin, ReadOnlyRecordsMixin, run_each
 
@@ -47,6 +48,8 @@ class BookingAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
         "user",
         "quantity",
         "amount",
+        "voucher_code",
+        "discount_amount",
         "status",
         "expires_at",
         "refunded_amount",
@@ -215,3 +218,117 @@ class PaymentAdmin(ConsoleListMixin, ReadOnlyRecordsMixin, admin.ModelAdmin):
 
 def booking_badge_text(booking: Booking) -> str:
     return f"booking {booking.get_status_display().lower()}"
+
+
+class VoucherForm(forms.ModelForm):
+    class Meta:
+        model = Voucher
+        fields = (
+            "event",
+            "code",
+            "ticket_type",
+            "discount_type",
+            "value",
+            "max_uses",
+            "valid_until",
+            "is_active",
+        )
+
+    def clean(self):
+        data = super().clean()
+        event, ticket_type = data.get("event"), data.get("ticket_type")
+        if event and ticket_type and ticket_type.event_id != event.pk:
+            self.add_error("ticket_type", "Choose a ticket type of this event.")
+        if self.instance.pk and data.get("max_uses", 0) < self.instance.used:
+            self.add_error(
+                "max_uses", f"At least {self.instance.used}: the voucher is used that many times."
+            )
+        return data
+
+
+@admin.register(Voucher)
+class VoucherAdmin(ConsoleListMixin, admin.ModelAdmin):
+    """Vouchers with their uses. Made and changed through bookings.vouchers, under the
+    voucher's row lock, as the admin API does; one that bookings applied is kept (deactivate
+    it) rather than deleted."""
+
+    form = VoucherForm
+    list_display = ("code", "event_name", "applies_to", "discount", "uses", "valid", "state")
+    list_filter = ("is_active", "discount_type", ("event", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("code", "event__name")
+    search_help_text = "Search by code or event name."
+    list_select_related = ("event", "ticket_type")
+    autocomplete_fields = ("event",)
+    ordering = ("event__event_time", "code")
+    list_per_page = 50
+    readonly_fields = ("used",)
+
+    def get_fields(self, request, obj=None):
+        fields = list(VoucherForm.Meta.fields)
+        return [*fields, "used"] if obj else fields
+
+    def get_readonly_fields(self, request, obj=None):
+        # A voucher stays with the event it was made for.
+        return ("event", "used") if obj else ()
+
+    @admin.display(description="Event", ordering="event__event_time")
+    def event_name(self, voucher: Voucher) -> str:
+        return admin_tools.event_when(voucher.event)
+
+    @admin.display(description="Applies to")
+    def applies_to(self, voucher: Voucher) -> str:
+        return voucher.ticket_type.name if voucher.ticket_type else "Every ticket type"
+
+    @admin.display(description="Discount", ordering="value")
+    def discount(self, voucher: Voucher) -> str:
+        if voucher.discount_type == Voucher.DiscountType.PERCENT:
+            return f"{voucher.value.normalize():f} % off each ticket"
+        return f"{admin_tools.money(voucher.value)} off each ticket"
+
+    @admin.display(description="Uses", ordering="used")
+    def uses(self, voucher: Voucher) -> str:
+        return f"{voucher.used} of {voucher.max_uses}"
+
+    @admin.display(description="Valid until", ordering="valid_until")
+    def valid(self, voucher: Voucher) -> str:
+        return admin_tools.when(voucher.valid_until)
+
+    @admin.display(description="Status", ordering="is_active")
+    def state(self, voucher: Voucher) -> str:
+        if not voucher.is_active:
+            return admin_tools.badge("inactive")
+        if voucher.used >= voucher.max_uses:
+            return admin_tools.badge("used_up", "Used up")
+        return admin_tools.badge("active")
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        fields = {name: data[name] for name in VoucherForm.Meta.fields if name != "event"}
+        ticket_type = fields.pop("ticket_type")
+        fields["ticket_type_id"] = ticket_type.pk if ticket_type else None
+        # The form checked what the service checks again under the voucher's lock.
+        if change:
+            saved = vouchers.voucher_update(voucher_id=obj.pk, actor=request.user, changes=fields)
+        else:
+            saved = vouchers.voucher_create(
+                event_id=form.cleaned_data["event"].pk, actor=request.user, **fields
+            )
+        obj.pk, obj.used = saved.pk, saved.used
+        obj._state.adding = False
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and Booking.objects.filter(voucher=obj).exists():
+            return False  # applied by bookings: deactivate it instead
+        return super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        vouchers.voucher_delete(voucher_id=obj.pk, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        run_each(
+            request,
+            self,
+            queryset,
+            lambda voucher: vouchers.voucher_delete(voucher_id=voucher.pk, actor=request.user),
+            "Vouchers deleted",
+        )

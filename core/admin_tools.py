@@ -97,6 +97,9 @@ def meter(part: float, held: float, total: float, *, wide: bool = False) -> str:
 # Status badges: the tone each status is shown in, across the console.
 _TONES = {
     "confirmed": "ok",
+    "active": "ok",
+    "inactive": "off",
+    "used_up": "bad",
     "scheduled": "ok",
     "sent": "ok",
     "accepted": "ok",

@@ -58,11 +58,12 @@ SECTIONS = (
     Section(
         "Box office",
         "box-office",
-        "Events on sale, their bookings, payments and refunds, and their waitlists.",
+        "Events on sale, their bookings, payments and refunds, vouchers, and their waitlists.",
         models=(
             ("events.Event", None),
             ("bookings.Booking", None),
             ("bookings.Payment", None),
+            ("bookings.Voucher", None),
             ("waitlist.WaitlistEntry", None),
         ),
     ),

@@ -130,7 +130,7 @@ def test_index_groups_the_console_by_task(staff):
         app["name"]: [m["name"] for m in app["models"]] for app in response.context["app_list"]
     }
     assert sections == {
-        "Box office": ["Events", "Bookings", "Payments", "Waitlist entries"],
+        "Box office": ["Events", "Bookings", "Payments", "Vouchers", "Waitlist entries"],
         "Door": ["Check-ins", "Check-in desk"],
         "People": ["Users and roles"],
         "Messages": ["Notifications and e-mail"],
