@@ -119,13 +119,20 @@ def test_cancelling_a_pending_checkout_gives_the_use_back(user_api):
     assert_vouchers_balance(event)
 
 
-def test_a_late_payment_counts_the_use_again_when_one_is_left(user_api):
+def expired_checkout(api):
+    """A checkout with a one-use voucher, expired by the expiry command (its use given back):
+    the event, the voucher, the 201's body and the payment's token."""
     event = EventFactory(total_capacity=10, price=Decimal("40.00"))
     voucher = VoucherFactory(event=event, code="ONCE", max_uses=1)
-    body = checkout_with(user_api, event, "ONCE")
+    body = checkout_with(api, event, "ONCE")
     token = Payment.objects.get(pk=body["payment"]["id"]).token
     with time_machine.travel(timezone.now() + timedelta(seconds=901)):
         call_command("expire_waitlist_offers", stdout=io.StringIO())
+    return event, voucher, body, token
+
+
+def test_a_late_payment_counts_the_use_again_when_one_is_left(user_api):
+    event, voucher, body, token = expired_checkout(user_api)
     assert used(voucher) == 0
 
     response = Client().get(f"/payments/process/{token}/?verification_result=confirmed")
@@ -140,12 +147,7 @@ def test_a_late_payment_counts_the_use_again_when_one_is_left(user_api):
 def test_a_late_payment_whose_voucher_was_used_up_meanwhile_is_refunded(
     user_api, other_api, dummy_payments
 ):
-    event = EventFactory(total_capacity=10, price=Decimal("40.00"))
-    voucher = VoucherFactory(event=event, code="ONCE", max_uses=1)
-    body = checkout_with(user_api, event, "ONCE")
-    token = Payment.objects.get(pk=body["payment"]["id"]).token
-    with time_machine.travel(timezone.now() + timedelta(seconds=901)):
-        call_command("expire_waitlist_offers", stdout=io.StringIO())
+    event, voucher, body, token = expired_checkout(user_api)
     # Someone else takes the use the expiry gave back, and pays at once.
     rival = checkout_with(other_api, event, "ONCE")
     assert pay(rival, PAID).status_code == 302
