@@ -294,6 +294,7 @@ def test_opening_the_payment_page_creates_a_checkout_session_and_redirects_to_it
         "success_url": back,
         "cancel_url": back,
         "client_reference_id": payment.token,
+        "customer_email": user.email,
     }
     payment.refresh_from_db()
     assert (payment.status, payment.transaction_id) == ("waiting", "cs_test_evently")
