@@ -237,6 +237,27 @@ def test_a_report_whose_signature_fails_answers_400_and_changes_nothing(
     assert stripe_http.requests == []
 
 
+def test_a_report_at_the_payments_own_address_is_checked_too(user_api, stripe_http):
+    """Stripe reports to one address, but the payment's own (django-payments'
+    process_payment) takes the same reports: a forged one is refused there as well."""
+    event = EventFactory(total_capacity=10, price=Decimal("25.00"))
+    booking, payment = pending(user_api, event, 2)
+    payload = session_event(payment)
+    own = f"/payments/process/{payment.token}/"
+    before = snapshot(event)
+
+    forged = report(payload, signed(payload, secret="whsec_someone_else"), url=own)
+
+    assert forged.status_code == 400
+    assert snapshot(event) == before
+
+    genuine = report(payload, signed(payload), url=own)
+
+    assert genuine.status_code == 200
+    booking.refresh_from_db()
+    assert booking.status == "confirmed"
+
+
 def test_an_expired_session_fails_the_payment_and_keeps_the_hold(user_api, user, stripe_http):
     event = EventFactory(total_capacity=10, price=Decimal("25.00"))
     booking, payment = pending(user_api, event, 2)
