@@ -101,10 +101,16 @@ def hold_booking(booking: Booking, event: Event, user: User, *, from_held: bool)
             move_type_seats(
                 event, item.ticket_type_id, available=-item.quantity, held=item.quantity
             )
-    booking.payment = _start_payment(booking, event, user.email)
+    booking.payment = _start_payment(booking, event, _email(user))
     metrics.on_commit(metrics.CHECKOUTS.labels("started"))
     logger.info("checkout started", extra={"booking_id": str(booking.pk)})
     return booking.payment
+
+
+def _email(user: User) -> str:
+    """The buyer's address, which the provider is given (Stripe's receipt goes there). A user
+    taken from an access token's claims (accounts.authentication) carries none: read it."""
+    return user.email or User.objects.values_list("email", flat=True).get(pk=user.pk)
 
 
 def _lock(booking_id, user: User | None = None) -> tuple[Event, Booking]:

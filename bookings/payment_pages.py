@@ -139,17 +139,31 @@ def retry(request, token):
     return HttpResponseRedirect(reverse("payment-page", kwargs={"token": payment.token}))
 
 
+# What a provider raises for a report it refuses: a signature that fails (Stripe's), a body
+# that is not its JSON, a report it cannot read.
+REFUSED_REPORT = (PaymentError, SignatureVerificationError, ValueError)
+
+
+def _refused(request, error: Exception):
+    return _page(request, "return.html", "Payment", {"error": str(error)}, status=400)
+
+
 @csrf_exempt
 @never_cache
 def process_payment(request, token):
-    """A provider's report about one payment (django-payments' `process_payment`)."""
+    """A provider's report about one payment (django-payments' `process_payment`). One the
+    provider refuses answers 400 with nothing written, as at `static_process_payment`."""
     with transaction.atomic():
         locked = _locked(str(token))
         try:
             provider = provider_factory(locked.payment.variant, locked.payment)
         except ValueError as unknown:
             raise Http404("No such payment.") from unknown
-        response = provider.process_data(locked.payment, request)
+        try:
+            response = provider.process_data(locked.payment, request)
+        except REFUSED_REPORT as bad:
+            transaction.set_rollback(True)
+            return _refused(request, bad)
         checkout.settle(locked)
     return response
 
@@ -166,8 +180,8 @@ def static_process_payment(request, variant):
         raise Http404("No such payment provider.") from unknown
     try:
         token = provider.get_token_from_request(request=request, payment=None)
-    except (PaymentError, SignatureVerificationError, ValueError) as bad:
-        return _page(request, "return.html", "Payment", {"error": str(bad)}, status=400)
+    except REFUSED_REPORT as bad:
+        return _refused(request, bad)
     if not token:
         raise Http404("No such payment.")
     return process_payment(request, token)

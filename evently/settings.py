@@ -388,10 +388,30 @@ if not re.fullmatch(r"https?://[^/\s]+", PUBLIC_URL):
     )
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "").strip()
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "").strip()
-if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
-    raise ImproperlyConfigured(
-        "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"
-    )
+if PAYMENT_PROVIDER == "stripe":
+    _missing = [
+        name
+        for name, value in (
+            ("STRIPE_SECRET_KEY", STRIPE_SECRET_KEY),
+            ("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET),
+        )
+        if not value
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"PAYMENT_PROVIDER=stripe needs {' and '.join(_missing)}")
+    # Stripe's keys say what they are by their prefix. A publishable key, or the webhook's
+    # signing secret swapped with something else, would otherwise start fine and fail only
+    # later: every payment page (502), or every webhook refused, no paid booking confirmed.
+    # The messages never repeat a value: these are secrets.
+    if not STRIPE_SECRET_KEY.startswith(("sk_", "rk_")):
+        raise ImproperlyConfigured(
+            "STRIPE_SECRET_KEY must be Stripe's secret key (sk_...) or a restricted key "
+            "(rk_...), not the publishable key (pk_...) or another value"
+        )
+    if not STRIPE_WEBHOOK_SECRET.startswith("whsec_"):
+        raise ImproperlyConfigured(
+            "STRIPE_WEBHOOK_SECRET must be the webhook endpoint's signing secret (whsec_...)"
+        )
 # django-payments' settings, derived from the ones above.
 PAYMENT_MODEL = "bookings.Payment"
 PAYMENT_HOST = PUBLIC_URL.split("://", 1)[1]

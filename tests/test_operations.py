@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -57,6 +58,106 @@ def test_malformed_settings_fail_loudly(name, value, message):
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+STRIPE_KEYS = {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
+
+
+def start(code: str = "import django; django.setup()", **env) -> subprocess.CompletedProcess:
+    return run_python(code, DJANGO_SETTINGS_MODULE="evently.settings", SECRET_KEY="s" * 50, **env)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"PAYMENT_PROVIDER": "paypal"},
+            "PAYMENT_PROVIDER must be none, dummy or stripe, got 'paypal'",
+        ),
+        (
+            {"PAYMENT_PROVIDER": "stripe"},
+            "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET",
+        ),
+        (
+            {"PAYMENT_PROVIDER": "stripe", **STRIPE_KEYS, "STRIPE_SECRET_KEY": " "},
+            "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY",
+        ),
+        (
+            {"PAYMENT_PROVIDER": "stripe", **STRIPE_KEYS, "STRIPE_WEBHOOK_SECRET": ""},
+            "PAYMENT_PROVIDER=stripe needs STRIPE_WEBHOOK_SECRET",
+        ),
+        (
+            {"PAYMENT_PROVIDER": "stripe", **STRIPE_KEYS, "STRIPE_SECRET_KEY": "pk_test_x"},
+            "STRIPE_SECRET_KEY must be Stripe's secret key (sk_...) or a restricted key "
+            "(rk_...), not the publishable key (pk_...) or another value",
+        ),
+        (
+            {"PAYMENT_PROVIDER": "stripe", **STRIPE_KEYS, "STRIPE_WEBHOOK_SECRET": "we_x"},
+            "STRIPE_WEBHOOK_SECRET must be the webhook endpoint's signing secret (whsec_...)",
+        ),
+        (
+            {"PUBLIC_URL": "tickets.example.com"},
+            "PUBLIC_URL must be a scheme and host such as https://tickets.example.com, got "
+            "'tickets.example.com'",
+        ),
+        (
+            {"PUBLIC_URL": "ftp://tickets.example.com"},
+            "PUBLIC_URL must be a scheme and host such as https://tickets.example.com, got "
+            "'ftp://tickets.example.com'",
+        ),
+        (
+            {"PUBLIC_URL": "https://tickets.example.com/shop"},
+            "PUBLIC_URL must be a scheme and host such as https://tickets.example.com, got "
+            "'https://tickets.example.com/shop'",
+        ),
+        ({"CHECKOUT_HOLD_SECONDS": "0"}, "CHECKOUT_HOLD_SECONDS must be at least 1, got 0"),
+        ({"CHECKOUT_HOLD_SECONDS": "-900"}, "CHECKOUT_HOLD_SECONDS must be at least 1, got -900"),
+        (
+            {"CHECKOUT_HOLD_SECONDS": "15m"},
+            "CHECKOUT_HOLD_SECONDS must be an integer, got '15m'",
+        ),
+        (
+            {"CHECKOUT_HOLD_SECONDS": "1.5"},
+            "CHECKOUT_HOLD_SECONDS must be an integer, got '1.5'",
+        ),
+    ],
+)
+def test_malformed_payment_settings_stop_the_server_naming_the_variable(env, message):
+    result = start(**env)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"django.core.exceptions.ImproperlyConfigured: {message}"
+    )
+
+
+def test_well_formed_payment_settings_start_and_configure_the_stripe_provider():
+    result = start(
+        "import django, json; django.setup(); from django.conf import settings as s;"
+        "print(json.dumps([s.PAYMENT_PROVIDER, s.PUBLIC_URL, s.CHECKOUT_HOLD_SECONDS,"
+        " s.PAYMENT_HOST, s.PAYMENT_USES_SSL, s.PAYMENT_VARIANTS['stripe']]))",
+        PAYMENT_PROVIDER=" Stripe ",
+        PUBLIC_URL="https://tickets.example.com:8443/",
+        CHECKOUT_HOLD_SECONDS="1200",
+        STRIPE_SECRET_KEY="rk_live_x",
+        STRIPE_WEBHOOK_SECRET="whsec_x",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "stripe",
+        "https://tickets.example.com:8443",
+        1200,
+        "tickets.example.com:8443",
+        True,
+        [
+            "payments.stripe.StripeProviderV3",
+            {
+                "api_key": "rk_live_x",
+                "endpoint_secret": "whsec_x",
+                "use_token": True,
+                "secure_endpoint": True,
+            },
+        ],
+    ]
 
 
 def test_health_is_503_problem_when_the_database_does_not_answer():

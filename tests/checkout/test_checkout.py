@@ -58,6 +58,9 @@ def test_a_priced_booking_holds_its_seats_until_paid(user_api, user):
     assert (payment["amount"], payment["currency"], payment["provider"]) == ("75.00", "EUR", "test")
     assert payment["expires_at"] == booking["expires_at"]
     row = Booking.objects.get(pk=booking["id"])
+    # The provider is given the buyer's address (Stripe sends its receipt there), though the
+    # request's user came from the access token's claims, which carry none.
+    assert Payment.objects.get(pk=payment["id"]).billing_email == user.email
     hold = (row.expires_at - before).total_seconds()
     assert 899 <= hold <= 901
     event.refresh_from_db()
@@ -291,6 +294,7 @@ def test_accepting_an_offer_on_a_priced_event_is_a_checkout_of_the_held_seats(
     assert body["result"] == "pending_payment"
     assert body["booking"]["status"] == "pending_payment"
     assert body["payment"]["amount"] == "30.00"
+    assert Payment.objects.get(pk=body["payment"]["id"]).billing_email == other_user.email
     event.refresh_from_db()
     # The offer's seats were carried into the hold, never free in between.
     assert (event.available_seats, event.held_seats, event.booked_seats) == (0, 2, 0)
