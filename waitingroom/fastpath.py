@@ -41,6 +41,8 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http.request import HttpHeaders, split_domain_port, validate_host
 from django.urls import resolve
 from redis.exceptions import RedisError
@@ -79,8 +81,7 @@ class QueuePollFastPath:
         # Set on first use: the route's pattern, for the metrics' label.
         self.route: str | None = None
         self.stand_aside_until = 0.0
-        self.hosts: dict = {}  # Host header -> allowed, for the settings it was decided under
-        self.rates: dict = {}  # throttle rate -> (requests, seconds)
+        self.hosts: dict = {}  # Host header -> allowed, under the settings of `config`
         # The middleware read these settings when Django built them; so is this read once.
         self.ssl_redirect = settings.SECURE_SSL_REDIRECT
         self.hsts = None
@@ -108,9 +109,10 @@ class QueuePollFastPath:
         started = time.monotonic()
         timer = time.perf_counter()
         match = _PATH.fullmatch(environ["PATH_INFO"])
+        config = _config or _configure()
         if (
             match is None
-            or not settings.REDIS_URL
+            or not config.redis
             or started < self.stand_aside_until
             or environ.get("SCRIPT_NAME")
             or environ.get("QUERY_STRING")
@@ -118,19 +120,17 @@ class QueuePollFastPath:
             or "HTTP_TRANSFER_ENCODING" in environ
             or "HTTP_ORIGIN" in environ
             or environ.get("HTTP_ACCEPT") not in _ACCEPTS
-            or settings.PREPEND_WWW
-            or (settings.DISALLOWED_USER_AGENTS and "HTTP_USER_AGENT" in environ)
+            or config.prepend_www
+            or (config.disallowed_user_agents and "HTTP_USER_AGENT" in environ)
         ):
             return None
-        secure = _is_secure(environ)
-        if (self.ssl_redirect and not secure) or not self.host_allowed(environ):
+        secure = _is_secure(environ, config.proxy_ssl_header)
+        if (self.ssl_redirect and not secure) or not self.host_allowed(environ, config):
             return None
         user_id = self.caller(environ)
         if user_id is None:
             return None
-        counter = self.counter(user_id)
-        if counter is None:
-            return None
+        counter = _counter(user_id, config)
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
         context = request_id_var.set(request_id)
         try:
@@ -148,7 +148,7 @@ class QueuePollFastPath:
                 # DRF's, for the view's methods: its own GET, the HEAD Django derives from it,
                 # and the OPTIONS every APIView answers.
                 ("Allow", "GET, HEAD, OPTIONS"),
-                ("X-Frame-Options", _x_frame_options()),
+                ("X-Frame-Options", config.x_frame_options),
                 ("Content-Length", str(len(body))),
             ]
             if self.cors:
@@ -192,36 +192,16 @@ class QueuePollFastPath:
         user_id = token.get(jwt_settings.USER_ID_CLAIM)
         return user_id if isinstance(user_id, str) else None
 
-    def counter(self, user_id: str) -> dict | None:
-        """UserRateThrottle's Redis key, limit and window for this caller now; a limit of -1
-        when the rate is off. None when the throttles do not count in the queue's Redis."""
-        cache = caches[DEFAULT_CACHE_ALIAS]
-        if not isinstance(cache, RedisCache) or cache._servers != [settings.REDIS_URL]:
-            return None
-        rate = drf_settings.DEFAULT_THROTTLE_RATES.get(UserRateThrottle.scope)
-        if rate is None:
-            return {"counter": "", "limit": -1, "window": 0}
-        parsed = self.rates.get(rate)
-        if parsed is None:
-            parsed = self.rates[rate] = SimpleRateThrottle.parse_rate(None, rate)
-        limit, seconds = parsed
-        key = UserRateThrottle.cache_format % {"scope": UserRateThrottle.scope, "ident": user_id}
-        window = int(time.time() // seconds)
-        return {"counter": cache.make_key(f"{key}:{window}"), "limit": limit, "window": seconds}
-
-    def host_allowed(self, environ) -> bool:
+    def host_allowed(self, environ, config) -> bool:
         """Whether Django's get_host() would take this Host header as it is."""
         host = environ.get("HTTP_HOST")
-        if not host or (settings.USE_X_FORWARDED_HOST and "HTTP_X_FORWARDED_HOST" in environ):
+        if not host or (config.use_x_forwarded_host and "HTTP_X_FORWARDED_HOST" in environ):
             return False
-        allowed_hosts = settings.ALLOWED_HOSTS
-        if settings.DEBUG and not allowed_hosts:
-            allowed_hosts = [".localhost", "127.0.0.1", "[::1]"]
-        key = (host, tuple(allowed_hosts))
+        key = (host, config.allowed_hosts)
         allowed = self.hosts.get(key)
         if allowed is None:
             domain, _ = split_domain_port(host)
-            allowed = bool(domain) and validate_host(domain, allowed_hosts)
+            allowed = bool(domain) and validate_host(domain, config.allowed_hosts)
             if len(self.hosts) < 64:  # Host headers are a client's to choose
                 self.hosts[key] = allowed
         return allowed
@@ -232,18 +212,60 @@ class QueuePollFastPath:
         return self.route
 
 
-def _is_secure(environ) -> bool:
+# The settings a poll reads, gathered once: read through `settings` they were a tenth of a
+# poll's instructions. A setting changed (by a test) gathers them again.
+_config: SimpleNamespace | None = None
+
+
+def _configure() -> SimpleNamespace:
+    global _config
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:
+        allowed_hosts = [".localhost", "127.0.0.1", "[::1]"]
+    # The throttles count in the queues' Redis only when the default cache is that Redis;
+    # otherwise polls are Django's (`counter` None). Its key function is the backend's.
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    counted_here = isinstance(cache, RedisCache) and cache._servers == [settings.REDIS_URL]
+    rate = drf_settings.DEFAULT_THROTTLE_RATES.get(UserRateThrottle.scope)
+    _config = SimpleNamespace(
+        redis=bool(settings.REDIS_URL) and counted_here,
+        prepend_www=settings.PREPEND_WWW,
+        disallowed_user_agents=bool(settings.DISALLOWED_USER_AGENTS),
+        proxy_ssl_header=settings.SECURE_PROXY_SSL_HEADER,
+        use_x_forwarded_host=settings.USE_X_FORWARDED_HOST,
+        allowed_hosts=tuple(allowed_hosts),
+        x_frame_options=getattr(settings, "X_FRAME_OPTIONS", "DENY").upper(),
+        make_key=cache.make_key,
+        rate=None if rate is None else SimpleRateThrottle.parse_rate(None, rate),
+    )
+    return _config
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    global _config
+    _config = None
+
+
+def _counter(user_id: str, config) -> dict:
+    """UserRateThrottle's Redis key, limit and window for this caller now; a limit of -1 when
+    its rate is off."""
+    if config.rate is None:
+        return {"counter": "", "limit": -1, "window": 0}
+    limit, seconds = config.rate
+    key = UserRateThrottle.cache_format % {"scope": UserRateThrottle.scope, "ident": user_id}
+    window = int(time.time() // seconds)
+    return {"counter": config.make_key(f"{key}:{window}"), "limit": limit, "window": seconds}
+
+
+def _is_secure(environ, proxy_ssl_header) -> bool:
     """HttpRequest.is_secure(), from the WSGI environ."""
-    if settings.SECURE_PROXY_SSL_HEADER:
-        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+    if proxy_ssl_header:
+        header, secure_value = proxy_ssl_header
         value = environ.get(header)
         if value is not None:
             return value.split(",", 1)[0].strip() == secure_value
     return environ.get("wsgi.url_scheme") == "https"
-
-
-def _x_frame_options() -> str:
-    return getattr(settings, "X_FRAME_OPTIONS", "DENY").upper()
 
 
 def _security_headers() -> list[tuple[str, str]]:
