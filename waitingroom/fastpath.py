@@ -33,7 +33,6 @@ request_started and request_finished signals (whose handlers only close old data
 connections and reset the URL conf), or touch a session.
 """
 
-import logging
 import re
 import time
 from types import SimpleNamespace
@@ -60,8 +59,6 @@ from core.logging import request_id_var
 from core.middleware import client_address, log_request, request_id_from
 from core.throttling import UserRateThrottle
 from waitingroom import services, views
-
-logger = logging.getLogger(__name__)
 
 _PATH = re.compile(r"/api/queue/([A-Za-z0-9_-]+)")
 # The Accept headers DRF's negotiation answers with JSON; any other goes to Django, which
