@@ -127,7 +127,10 @@ def child(application: str, count: int, first_user: int, event_id: str) -> int:
         try:
             content = b"".join(body)
         finally:
-            body.close()  # request_finished: Django hands the connection back, as under gunicorn
+            # request_finished: Django hands the connection back, as under gunicorn. A poll
+            # answered before Django (waitingroom.fastpath) is a plain list, with no close.
+            if hasattr(body, "close"):
+                body.close()
         if not statuses[-1].startswith(expected):
             print(
                 f"{environ['PATH_INFO']} answered {statuses[-1]}: {content[:300]!r}",

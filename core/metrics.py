@@ -331,27 +331,38 @@ class RequestMetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         match = request.resolver_match
-        route = match.route if match is not None else "unmatched"
-        method = request.method if request.method in _METHODS else "other"
-        key = (method, route, response.status_code)
-        children = self._children.get(key)
-        if children is None:
-            children = self._children[key] = self._labelled(*key)
-        duration, count = children
-        duration.observe(time.perf_counter() - started)
-        count.inc()
+        count_request(
+            request.method,
+            match.route if match is not None else "unmatched",
+            response.status_code,
+            time.perf_counter() - started,
+        )
         return response
 
-    # The labelled metrics of each (method, route, status) seen, resolved once: `labels()`
-    # checks and joins its values on every call, the costliest part of counting a request.
-    # The keys are as few as the label values: routes are the URL patterns, unknown methods
-    # are "other", statuses are HTTP's.
-    _children: dict = {}
 
-    @staticmethod
-    def _labelled(method: str, route: str, status: int):
-        label = route_label(route) if route != "unmatched" else route
-        return REQUEST_SECONDS.labels(label), REQUESTS.labels(method, label, str(status))
+# The labelled metrics of each (method, route, status) seen, resolved once: `labels()` checks
+# and joins its values on every call, the costliest part of counting a request. The keys are as
+# few as the label values: routes are the URL patterns, unknown methods are "other", statuses
+# are HTTP's.
+_request_children: dict = {}
+
+
+def count_request(method: str, route: str, status: int, seconds: float) -> None:
+    """Count and time one request answered on `route` (its URL pattern, or "unmatched"):
+    RequestMetricsMiddleware for every request Django answers, waitingroom.fastpath for the
+    polls it answers before Django."""
+    key = (method if method in _METHODS else "other", route, status)
+    children = _request_children.get(key)
+    if children is None:
+        children = _request_children[key] = _labelled(*key)
+    duration, count = children
+    duration.observe(seconds)
+    count.inc()
+
+
+def _labelled(method: str, route: str, status: int):
+    label = route_label(route) if route != "unmatched" else route
+    return REQUEST_SECONDS.labels(label), REQUESTS.labels(method, label, str(status))
 
 
 def exposition() -> tuple[bytes, str]:

@@ -32,40 +32,58 @@ class RequestLogMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get("X-Request-ID", ""))
         request.request_id = request_id
         token = request_id_var.set(request_id)
         started = time.monotonic()
         try:
             # Django turns every exception into a response before it reaches here.
             response = self.get_response(request)
-            duration_ms = round((time.monotonic() - started) * 1000, 1)
             response["X-Request-ID"] = request_id
-            status = response.status_code
-            level = logging.ERROR if status >= 500 else logging.INFO
-            if not request_logger.isEnabledFor(level):
-                return response  # LOG_LEVEL above it: the line's fields are not even gathered
-            request_logger.log(
-                level,
-                "%s %s %s %.1fms",
-                request.method,
-                escape_uri_path(request.path),
-                status,
-                duration_ms,
-                extra={
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": request.path,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                    "user_id": _user_id(request),
-                    "remote_addr": _client_address(request),
-                },
+            log_request(
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                started=started,
+                request_id=request_id,
+                user_id=lambda: _user_id(request),
+                remote_addr=lambda: client_address(request),
             )
             return response
         finally:
             request_id_var.reset(token)
+
+
+def request_id_from(incoming: str) -> str:
+    """The request's id: the incoming X-Request-ID when it is a plain token, else a new one."""
+    return incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+
+
+def log_request(*, method, path, status, started, request_id, user_id, remote_addr) -> None:
+    """The request's line on `evently.request`; `user_id` and `remote_addr` are called only
+    when the line is written. RequestLogMiddleware writes it for every request Django answers,
+    and waitingroom.fastpath for the polls it answers before Django."""
+    duration_ms = round((time.monotonic() - started) * 1000, 1)
+    level = logging.ERROR if status >= 500 else logging.INFO
+    if not request_logger.isEnabledFor(level):
+        return  # LOG_LEVEL above it: the line's fields are not even gathered
+    request_logger.log(
+        level,
+        "%s %s %s %.1fms",
+        method,
+        escape_uri_path(path),
+        status,
+        duration_ms,
+        extra={
+            "request_id": request_id,
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": duration_ms,
+            "user_id": user_id(),
+            "remote_addr": remote_addr(),
+        },
+    )
 
 
 def _user_id(request) -> str | None:
@@ -78,8 +96,8 @@ def _user_id(request) -> str | None:
     return str(user.pk) if user.is_authenticated else None
 
 
-def _client_address(request) -> str | None:
-    # The address the throttles see: X-Forwarded-For is trusted only for NUM_PROXIES hops.
+def client_address(request) -> str | None:
+    """The address the throttles see: X-Forwarded-For is trusted only for NUM_PROXIES hops."""
     return BaseThrottle().get_ident(request)
 
 

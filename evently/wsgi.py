@@ -1,4 +1,9 @@
-"""WSGI entry point: `gunicorn evently.wsgi:application`."""
+"""WSGI entry point: `gunicorn evently.wsgi:application`.
+
+Django's application, with the waiting room's poll answered in front of it when Redis holds
+the queues (waitingroom.fastpath): every other request, and every poll that is not the plain
+one, reaches Django as it came.
+"""
 
 import os
 
@@ -6,8 +11,11 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evently.settings")
 
-application = get_wsgi_application()
+django_application = get_wsgi_application()
 
 from core.security import refuse_insecure_settings  # noqa: E402  (needs settings loaded)
+from waitingroom.fastpath import QueuePollFastPath  # noqa: E402
 
 refuse_insecure_settings()
+
+application = QueuePollFastPath(django_application)

@@ -22,7 +22,14 @@ from core.logging import PacedWarning
 from core.lookups import get_or_not_found
 from events.models import Event
 from waitingroom.models import Queue
-from waitingroom.stores import QueueFigures, QueueNotOpen, Standing, store, utc_from_seconds
+from waitingroom.stores import (
+    QueueFigures,
+    QueueNotOpen,
+    RedisStore,
+    Standing,
+    store,
+    utc_from_seconds,
+)
 from waitingroom.tokens import admission_token, place_token, read_place_token
 
 logger = logging.getLogger(__name__)
@@ -143,6 +150,23 @@ def queue_poll(*, token: str, user) -> QueueView:
     except RedisError as exc:
         return _fail_open(event_id=ref.event_id, user_id=user.pk, exc=exc)
     return _view(event_id=ref.event_id, user_id=user.pk, standing=standing)
+
+
+def queue_poll_counted(*, token: str, user_id: str, counter: str, limit: int, window: int):
+    """`queue_poll` on the Redis store with the caller's per-user throttle counted in the same
+    round trip, for the WSGI fast path (waitingroom.fastpath). None for every answer but the
+    plain one: a token that is not the caller's, a place given while Redis was unreachable, no
+    queue open or none in Redis yet, the caller throttled: Django's view answers those. A
+    RedisError is the caller's to handle (it hands the poll to Django, which fails open)."""
+    ref = read_place_token(token, user_id=user_id)
+    if ref is None or ref.number == 0:
+        return None
+    standing = RedisStore().poll_counted(
+        event_id=ref.event_id, number=ref.number, counter=counter, limit=limit, window=window
+    )
+    if standing is None:
+        return None
+    return _view(event_id=ref.event_id, user_id=user_id, standing=standing)
 
 
 @dataclass(frozen=True)

@@ -155,12 +155,21 @@ return standing(q, number, KEYS, now, ttl, created)
 """
 )
 
+# With a sixth key and a limit of 0 or more (ARGV[3]), the caller's throttle counter for the
+# window is counted first, as core.throttling counts it (INCR, EXPIRE ARGV[4] seconds when new),
+# and a caller over the limit gets {-3} with the place untouched: the WSGI fast path
+# (waitingroom.fastpath) counts and polls in one round trip.
 _POLL = (
     _COMMON
     + """
 local q = load(KEYS[1])
 if not q then return {-1} end
 if not q.enabled then return {-2} end
+if KEYS[6] and tonumber(ARGV[3]) >= 0 then
+  local count = redis.call('INCR', KEYS[6])
+  if count == 1 then redis.call('EXPIRE', KEYS[6], ARGV[4]) end
+  if count > tonumber(ARGV[3]) then return {-3} end
+end
 local now = now_ms()
 sweep(q, KEYS[1], KEYS[3], now)
 return standing(q, tonumber(ARGV[1]), KEYS, now, tonumber(ARGV[2]), 0)
@@ -282,6 +291,16 @@ class RedisStore:
                 return _standing(reply)
             self._load(event_id)
         raise QueueNotOpen()
+
+    def poll_counted(self, *, event_id, number: int, counter: str, limit: int, window: int):
+        """A poll with the caller's throttle counted in the same script call (`counter`, the
+        throttle's Redis key; at most `limit` a `window` of seconds). None when Redis alone
+        cannot answer: no state there for this queue (`poll` seeds it from the row), the queue
+        off, or the caller over the limit (the place is not touched then)."""
+        keys = [*_keys(event_id), counter]
+        script = _redis().waitingroom_scripts["poll"]
+        reply = script(keys=keys, args=[number, _ttl() * 1000, limit, window])
+        return _standing(reply) if reply[0] >= 0 else None
 
     def configure(self, queue: Queue) -> None:
         self._run(
