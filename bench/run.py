@@ -723,10 +723,10 @@ def bulk_bookings(count: int) -> None:
             WITH ids AS (SELECT array_agg(id) AS e FROM events_event WHERE name LIKE 'Sales %%'),
             buyers AS (SELECT array_agg(id) AS u FROM accounts_user)
             INSERT INTO bookings_booking (id, event_id, user_id, quantity, total_amount, status,
-                booking_time, cancelled_at, created_at, updated_at)
+                booking_time, cancelled_at, refunded_amount, created_at, updated_at)
             SELECT gen_random_uuid(), ids.e[1 + i %% array_length(ids.e, 1)],
                 buyers.u[1 + i %% array_length(buyers.u, 1)], 1, 25, 'confirmed',
-                now() - ((i %% 90) || ' days')::interval, NULL, now(), now()
+                now() - ((i %% 90) || ' days')::interval, NULL, 0, now(), now()
             FROM generate_series(1, %(count)s) AS i, ids, buyers
             """,
             {"count": count},
