@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import cpu, crowd  # noqa: E402
 from bench.prepare import (  # noqa: E402
+    BENCHMARKS_DOC,
     EVENTLY,
     EVENTLY_METRICS,
     EVENTLY_NO_REDIS,
@@ -47,8 +48,11 @@ from bench.prepare import (  # noqa: E402
     REFERENCE_FLOORS,
     WORK,
     Service,
+    doc_sections,
     environment,
     fresh_database,
+    heading,
+    join_sections,
     read_requests,
     redis_answers,
     reference_bookings,
@@ -66,7 +70,22 @@ WRK_THREADS = 2
 # then starts on an idle server (they put 150 ms into the p99 of the run after a 64-connection
 # one), and their CPU and bookings fall inside the run that made them.
 DRAIN = 1.0
-INSTRUCTIONS_HEADING = "## Instructions per booking"
+# The sections of docs/benchmarks.md this command writes, some on some runs only (with Redis,
+# the reference floors, `--granian`, growth). Every other section is another command's
+# (bench/instructions.py, bench/checkout.py): a run keeps it as it was.
+OWN_HEADINGS = (
+    "## Flash sale: `POST /api/bookings`, one seat each",
+    "## Evently against the floors",
+    "## Where the CPU goes, per booking (ms, 16 connections)",
+    "## On sale: one login per ten bookings, 16 connections",
+    "## Throttle counters without Redis (16 connections, one hot event)",
+    "## Metrics on and off (16 connections, one hot event)",
+    "## On-sale with a queue: a crowd ten times the booking path",
+    "## Evently against the reference floors (16 connections, one hot event)",
+    "## Another WSGI server: granian beside gunicorn (16 connections, one hot event)",
+    "## With an Idempotency-Key (16 connections, one hot event)",
+    "## Growth: median latency (p50) as the data grows",
+)
 
 
 def log(message: str) -> None:
@@ -1107,13 +1126,11 @@ def report(
     return "\n".join(lines)
 
 
-def instructions_section(text: str) -> str:
-    """The section bench/instructions.py wrote into `text`, or ''."""
-    start = text.find(INSTRUCTIONS_HEADING)
-    if start < 0:
-        return ""
-    end = text.find("\n## ", start + 1)
-    return text[start:] if end < 0 else text[start : end + 1]
+def others_sections(doc: str, text: str) -> list[str]:
+    """The sections of `doc` (docs/benchmarks.md before this run) that another command wrote:
+    neither one this command may write nor one `text`, its new report, has."""
+    own = {*OWN_HEADINGS, *map(heading, doc_sections(text))}
+    return [s for s in doc_sections(doc) if s.startswith("## ") and heading(s) not in own]
 
 
 def webhook_comparison(flash: dict, problems: list[str]) -> int:
@@ -1218,10 +1235,9 @@ def main() -> int:
         # A failed run's figures stay out of the docs.
         print("FAILED:\n" + "\n".join(problems), file=sys.stderr)
         return 1
-    path = ROOT / "docs" / "benchmarks.md"
-    kept = instructions_section(path.read_text()) if path.exists() else ""
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text + (f"\n{kept}" if kept else ""))
+    kept = others_sections(BENCHMARKS_DOC.read_text(), text) if BENCHMARKS_DOC.exists() else []
+    BENCHMARKS_DOC.parent.mkdir(exist_ok=True)
+    BENCHMARKS_DOC.write_text(join_sections([text, *kept]))
     return 0
 
 
