@@ -42,6 +42,8 @@ def environment(database: str) -> dict[str, str]:
         "THROTTLE_USER": "100000000/min",
         # Metrics off, unless a service turns them on (EVENTLY_METRICS).
         "METRICS_TOKEN": "",
+        # Bookings confirmed at once, unless a service takes payments (bench/checkout.py).
+        "PAYMENT_PROVIDER": "none",
     }
 
 

@@ -160,6 +160,38 @@ def servers(services: list[Service]):
         yield running
 
 
+def wrk_command(
+    script: str,
+    port: int,
+    path: str,
+    connections: int,
+    seconds: float,
+    threads: int,
+    timeout: float = 10,
+) -> list[str]:
+    return [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        f"{timeout}s",
+        "-s",
+        script,
+        f"http://127.0.0.1:{port}{path}",
+    ]
+
+
+def wrk_result(out: str) -> dict:
+    """What a wrk script that loads bench/report.lua printed: its RESULT, its STATUSES."""
+    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    statuses = next((ln for ln in out.splitlines() if ln.startswith("STATUSES ")), "")
+    result["statuses"] = statuses.removeprefix("STATUSES ").strip()
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
 def wrk(
     script: str,
     port: int,
@@ -170,29 +202,14 @@ def wrk(
     env: dict | None = None,
 ) -> dict:
     out = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            script,
-            f"http://127.0.0.1:{port}{path}",
-        ],
+        wrk_command(script, port, path, connections, seconds, threads),
         cwd=ROOT,
         env={**os.environ, "EVENTLY_THREADS": str(threads), **(env or {})},
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
-    result = json.loads(line.removeprefix("RESULT "))
-    statuses = next((ln for ln in out.splitlines() if ln.startswith("STATUSES ")), "")
-    result["statuses"] = statuses.removeprefix("STATUSES ").strip()
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
+    return wrk_result(out)
 
 
 @dataclass(frozen=True)
