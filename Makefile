@@ -12,7 +12,7 @@ PORT ?= 8080
 
 .DEFAULT_GOAL := help
 .PHONY: help run run-prod test walk lint format migrate demo schema clean screenshot bench \
-	bench-instructions metrics-screenshot bench-webhooks
+	bench-instructions metrics-screenshot bench-webhooks bench-checkout
 
 help:
 	@echo "make run     - install, migrate, load demo data once, serve on http://localhost:$(PORT)"
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-instructions - instructions per booking under callgrind, into docs/benchmarks.md"
 	@echo "make metrics-screenshot - docs/metrics.png: Prometheus graphing a short flash sale"
 	@echo "make bench-webhooks - webhook messages a second from one worker to a local receiver"
+	@echo "make bench-checkout - checkout flash sale (dummy provider, half paid, half expired) against plain bookings, into docs/benchmarks.md"
 
 # Checked before the virtualenv is made, so a wrong interpreter stops here with the fix, not
 # half-way through pip.
@@ -115,3 +116,10 @@ clean:
 # How many webhook messages a second one deliver_webhooks worker delivers to a local receiver.
 bench-webhooks: $(RUNTIME_STAMP)
 	$(BIN)/python bench/webhooks.py $(WEBHOOKS_BENCH_ARGS)
+
+# A flash sale through the checkout (PAYMENT_PROVIDER=dummy, half the checkouts paid, half left
+# to expire) beside plain bookings in the same run, then the expiry of the holds; on the local
+# PostgreSQL, wrk installed from Debian's packages if missing. Into docs/benchmarks.md.
+bench-checkout: $(RUNTIME_STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/checkout.py $(CHECKOUT_BENCH_ARGS)

@@ -51,6 +51,7 @@ from bench.prepare import (  # noqa: E402
     redis_answers,
     seed_events,
     seed_users,
+    write_section,
 )
 
 DB_NAME = os.environ.get("BENCH_INSTRUCTIONS_DB", "evently_instructions")
@@ -249,19 +250,6 @@ def section(per_booking: dict[str, float], n1: int, n2: int, redis: bool) -> str
         "",
     ]
     return "\n".join(lines)
-
-
-def write_section(text: str) -> None:
-    """Put the section into docs/benchmarks.md, replacing an earlier one."""
-    path = ROOT / "docs" / "benchmarks.md"
-    doc = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = doc.find(HEADING)
-    if start < 0:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    else:
-        end = doc.find("\n## ", start + 1)
-        doc = doc[:start] + text + ("" if end < 0 else doc[end:])
-    path.write_text(doc)
 
 
 def main() -> int:

@@ -3,6 +3,7 @@ the database they book in (migrated fresh, with users holding tokens and the eve
 """
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -17,6 +18,9 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "8095"))
 # Every bench user's password (one Argon2 hash, computed once, shared by all the rows).
 PASSWORD = "bench-password-not-secret"
+# `make bench` writes it whole; every other bench command (bench-instructions, bench-checkout)
+# writes one `## ` section of it, and each keeps what the others wrote.
+BENCHMARKS_DOC = ROOT / "docs" / "benchmarks.md"
 
 
 def environment(database: str) -> dict[str, str]:
@@ -38,6 +42,8 @@ def environment(database: str) -> dict[str, str]:
         "THROTTLE_USER": "100000000/min",
         # Metrics off, unless a service turns them on (EVENTLY_METRICS).
         "METRICS_TOKEN": "",
+        # Bookings confirmed at once, unless a service takes payments (bench/checkout.py).
+        "PAYMENT_PROVIDER": "none",
     }
 
 
@@ -262,3 +268,31 @@ def seed_ticket_types(event_ids: list[str], more: int) -> list[str]:
 def read_requests() -> list[tuple[str, str, str]]:
     """(token, user id, email) of every bench user, as seed_users wrote them."""
     return [tuple(line.split()) for line in (WORK / "requests.txt").read_text().splitlines()]
+
+
+def doc_sections(text: str) -> list[str]:
+    """`text` cut before each `## ` heading: what precedes the first, then every section
+    with its `###` subsections."""
+    starts = [0] + [found.start() + 1 for found in re.finditer(r"\n## ", text)]
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
+def heading(section: str) -> str:
+    return section.split("\n", 1)[0]
+
+
+def join_sections(sections: list[str]) -> str:
+    return "\n\n".join(section.strip("\n") for section in sections) + "\n"
+
+
+def write_section(section: str) -> None:
+    """Put one command's section into docs/benchmarks.md in place of its earlier copy (the
+    section of the same heading), or else at the end; the rest stays as it was."""
+    doc = BENCHMARKS_DOC.read_text() if BENCHMARKS_DOC.exists() else "# Benchmarks\n"
+    parts = doc_sections(doc)
+    same = [i for i, part in enumerate(parts) if heading(part) == heading(section)]
+    if same:
+        parts[same[0]] = section
+    else:
+        parts.append(section)
+    BENCHMARKS_DOC.write_text(join_sections(parts))

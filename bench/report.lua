@@ -17,9 +17,9 @@ function done(summary, latency, requests)
     + summary.errors.status + summary.errors.timeout
   io.write(string.format(
     'RESULT {"requests": %d, "duration_us": %d, "errors": %d, "non_2xx": %d, '
-      .. '"p50_ms": %.2f, "p99_ms": %.2f}\n',
+      .. '"p50_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f}\n',
     summary.requests, summary.duration, errors, summary.errors.status,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
   local parts = {}
   for _, thread in ipairs(threads) do
     for status, count in pairs(thread:get("failures")) do

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import cpu, crowd  # noqa: E402
 from bench.prepare import (  # noqa: E402
+    BENCHMARKS_DOC,
     EVENTLY,
     EVENTLY_METRICS,
     EVENTLY_NO_REDIS,
@@ -47,8 +48,11 @@ from bench.prepare import (  # noqa: E402
     REFERENCE_FLOORS,
     WORK,
     Service,
+    doc_sections,
     environment,
     fresh_database,
+    heading,
+    join_sections,
     read_requests,
     redis_answers,
     reference_bookings,
@@ -66,7 +70,22 @@ WRK_THREADS = 2
 # then starts on an idle server (they put 150 ms into the p99 of the run after a 64-connection
 # one), and their CPU and bookings fall inside the run that made them.
 DRAIN = 1.0
-INSTRUCTIONS_HEADING = "## Instructions per booking"
+# The sections of docs/benchmarks.md this command writes, some on some runs only (with Redis,
+# the reference floors, `--granian`, growth). Every other section is another command's
+# (bench/instructions.py, bench/checkout.py): a run keeps it as it was.
+OWN_HEADINGS = (
+    "## Flash sale: `POST /api/bookings`, one seat each",
+    "## Evently against the floors",
+    "## Where the CPU goes, per booking (ms, 16 connections)",
+    "## On sale: one login per ten bookings, 16 connections",
+    "## Throttle counters without Redis (16 connections, one hot event)",
+    "## Metrics on and off (16 connections, one hot event)",
+    "## On-sale with a queue: a crowd ten times the booking path",
+    "## Evently against the reference floors (16 connections, one hot event)",
+    "## Another WSGI server: granian beside gunicorn (16 connections, one hot event)",
+    "## With an Idempotency-Key (16 connections, one hot event)",
+    "## Growth: median latency (p50) as the data grows",
+)
 
 
 def log(message: str) -> None:
@@ -141,6 +160,38 @@ def servers(services: list[Service]):
         yield running
 
 
+def wrk_command(
+    script: str,
+    port: int,
+    path: str,
+    connections: int,
+    seconds: float,
+    threads: int,
+    timeout: float = 10,
+) -> list[str]:
+    return [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        f"{timeout}s",
+        "-s",
+        script,
+        f"http://127.0.0.1:{port}{path}",
+    ]
+
+
+def wrk_result(out: str) -> dict:
+    """What a wrk script that loads bench/report.lua printed: its RESULT, its STATUSES."""
+    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
+    result = json.loads(line.removeprefix("RESULT "))
+    statuses = next((ln for ln in out.splitlines() if ln.startswith("STATUSES ")), "")
+    result["statuses"] = statuses.removeprefix("STATUSES ").strip()
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
 def wrk(
     script: str,
     port: int,
@@ -151,29 +202,14 @@ def wrk(
     env: dict | None = None,
 ) -> dict:
     out = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "10s",
-            "-s",
-            script,
-            f"http://127.0.0.1:{port}{path}",
-        ],
+        wrk_command(script, port, path, connections, seconds, threads),
         cwd=ROOT,
         env={**os.environ, "EVENTLY_THREADS": str(threads), **(env or {})},
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    line = next(line for line in out.splitlines() if line.startswith("RESULT "))
-    result = json.loads(line.removeprefix("RESULT "))
-    statuses = next((ln for ln in out.splitlines() if ln.startswith("STATUSES ")), "")
-    result["statuses"] = statuses.removeprefix("STATUSES ").strip()
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result
+    return wrk_result(out)
 
 
 @dataclass(frozen=True)
@@ -723,10 +759,10 @@ def bulk_bookings(count: int) -> None:
             WITH ids AS (SELECT array_agg(id) AS e FROM events_event WHERE name LIKE 'Sales %%'),
             buyers AS (SELECT array_agg(id) AS u FROM accounts_user)
             INSERT INTO bookings_booking (id, event_id, user_id, quantity, total_amount, status,
-                booking_time, cancelled_at, created_at, updated_at)
+                booking_time, cancelled_at, refunded_amount, created_at, updated_at)
             SELECT gen_random_uuid(), ids.e[1 + i %% array_length(ids.e, 1)],
                 buyers.u[1 + i %% array_length(buyers.u, 1)], 1, 25, 'confirmed',
-                now() - ((i %% 90) || ' days')::interval, NULL, now(), now()
+                now() - ((i %% 90) || ' days')::interval, NULL, 0, now(), now()
             FROM generate_series(1, %(count)s) AS i, ids, buyers
             """,
             {"count": count},
@@ -1107,13 +1143,11 @@ def report(
     return "\n".join(lines)
 
 
-def instructions_section(text: str) -> str:
-    """The section bench/instructions.py wrote into `text`, or ''."""
-    start = text.find(INSTRUCTIONS_HEADING)
-    if start < 0:
-        return ""
-    end = text.find("\n## ", start + 1)
-    return text[start:] if end < 0 else text[start : end + 1]
+def others_sections(doc: str, text: str) -> list[str]:
+    """The sections of `doc` (docs/benchmarks.md before this run) that another command wrote:
+    neither one this command may write nor one `text`, its new report, has."""
+    own = {*OWN_HEADINGS, *map(heading, doc_sections(text))}
+    return [s for s in doc_sections(doc) if s.startswith("## ") and heading(s) not in own]
 
 
 def webhook_comparison(flash: dict, problems: list[str]) -> int:
@@ -1218,10 +1252,9 @@ def main() -> int:
         # A failed run's figures stay out of the docs.
         print("FAILED:\n" + "\n".join(problems), file=sys.stderr)
         return 1
-    path = ROOT / "docs" / "benchmarks.md"
-    kept = instructions_section(path.read_text()) if path.exists() else ""
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text + (f"\n{kept}" if kept else ""))
+    kept = others_sections(BENCHMARKS_DOC.read_text(), text) if BENCHMARKS_DOC.exists() else []
+    BENCHMARKS_DOC.parent.mkdir(exist_ok=True)
+    BENCHMARKS_DOC.write_text(join_sections([text, *kept]))
     return 0
 
 

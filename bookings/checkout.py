@@ -380,18 +380,43 @@ def expire_now(booking_id) -> Booking:
     return booking
 
 
+# Holds expired in one transaction. Each takes a few milliseconds under the event's lock, which
+# the event's bookings wait for: a chunk keeps them waiting a fraction of a second, however
+# many holds are due.
+EXPIRE_CHUNK = 100
+
+
 def _expire_event(event_id, now: datetime) -> int:
+    """Expire the event's due holds, EXPIRE_CHUNK a transaction, until none is left; how many.
+    The first transaction claims the event with SKIP LOCKED (nothing, if another transaction
+    holds it); the next ones wait for its row, which the bookings waiting for it may take in
+    between: claiming it again with SKIP LOCKED would mostly find a booking there and leave
+    the rest for the next round."""
+    expired = done = _expire_chunk(event_id, now, claim=True)
+    while done == EXPIRE_CHUNK:
+        done = _expire_chunk(event_id, now, claim=False)
+        expired += done
+    return expired
+
+
+def _expire_chunk(event_id, now: datetime, *, claim: bool) -> int:
     with transaction.atomic():
-        # Another copy of the command holding this event is already doing the work.
-        locks.acquire(locks.EVENT)
-        event = Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
-        if event is None:
-            return 0
-        lock_ticket_types(event)
+        if claim:
+            # Another copy of the command holding this event is already doing the work.
+            locks.acquire(locks.EVENT)
+            event = Event.objects.select_for_update(skip_locked=True).filter(pk=event_id).first()
+            if event is None:
+                return 0
+            lock_ticket_types(event)
+        else:
+            event = lock_event(event_id)
         # Under the event's lock no booking of it starts or ends: the same ones stay due.
-        due_bookings = Booking.objects.filter(
-            event=event, status=Status.PENDING_PAYMENT, expires_at__lte=now
+        chunk = list(
+            Booking.objects.filter(event=event, status=Status.PENDING_PAYMENT, expires_at__lte=now)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:EXPIRE_CHUNK]
         )
+        due_bookings = Booking.objects.filter(pk__in=chunk)
         vouchers.vouchers_lock(vouchers.voucher_ids(due_bookings))
         due = list(locks.rows(due_bookings.order_by("pk")))
         for booking in due:
@@ -402,9 +427,9 @@ def _expire_event(event_id, now: datetime) -> int:
 
 
 def expire_due(*, now: datetime | None = None) -> int:
-    """Expire every checkout past its hold and pass its seats on; how many. Each event in a
-    short transaction of its own, claimed with SKIP LOCKED, so copies on several machines
-    neither wait on nor repeat each other."""
+    """Expire every checkout past its hold and pass its seats on; how many. Each event in
+    short transactions of its own (`_expire_event`), claimed with SKIP LOCKED, so copies on
+    several machines skip an event another is expiring and never expire a hold twice."""
     now = now or timezone.now()
     event_ids = (
         Booking.objects.filter(status=Status.PENDING_PAYMENT, expires_at__lte=now)

@@ -17,9 +17,9 @@ TAKE_SEATS = """
 """
 INSERT_BOOKING = """
     INSERT INTO bookings_booking (id, event_id, user_id, quantity, total_amount, status,
-        booking_time, cancelled_at, created_at, updated_at)
+        booking_time, cancelled_at, refunded_amount, created_at, updated_at)
     VALUES (gen_random_uuid(), %(event)s, %(user)s, %(quantity)s, %(amount)s, 'confirmed',
-        now(), NULL, now(), now())
+        now(), NULL, 0, now(), now())
     RETURNING id
 """
 
