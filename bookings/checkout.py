@@ -414,11 +414,11 @@ def _expire_chunk(event_id, now: datetime, *, claim: bool) -> int:
         chunk = list(
             Booking.objects.filter(event=event, status=Status.PENDING_PAYMENT, expires_at__lte=now)
             .order_by("pk")
-            .values_list("pk", flat=True)[:EXPIRE_CHUNK]
+            .values_list("pk", "voucher_id")[:EXPIRE_CHUNK]
         )
-        due_bookings = Booking.objects.filter(pk__in=chunk)
-        vouchers.vouchers_lock(vouchers.voucher_ids(due_bookings))
-        due = list(locks.rows(due_bookings.order_by("pk")))
+        vouchers.vouchers_lock(voucher_id for _, voucher_id in chunk)
+        due_ids = [pk for pk, _ in chunk]
+        due = list(locks.rows(Booking.objects.filter(pk__in=due_ids).order_by("pk")))
         for booking in due:
             booking.event = event
             _expire(event, booking)

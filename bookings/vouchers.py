@@ -226,9 +226,3 @@ def voucher_delete(*, voucher_id, actor: User) -> None:
         if Booking.objects.filter(voucher=voucher).exists():
             raise VoucherUsed()
         voucher.delete()
-
-
-def voucher_get(*, voucher_id) -> Voucher:
-    return get_or_not_found(
-        Voucher.objects.all(), pk=voucher_id, message="No voucher with this id."
-    )
