@@ -1180,6 +1180,12 @@ def main() -> int:
         help="one run of Evently's flash sale, then the on-sale crowd; print, write nothing",
     )
     parser.add_argument(
+        "--floors-only",
+        action="store_true",
+        help="only Evently and the two reference floors, three rounds; print the ratios, "
+        "write no docs",
+    )
+    parser.add_argument(
         "--granian",
         action="store_true",
         help="also serve Evently under granian and measure it beside gunicorn (one hot event)",
@@ -1212,6 +1218,11 @@ def main() -> int:
         plan = [s for s in plan if s.key in {"evently-16", "webhook-16"}]
     if args.queue_only:
         plan = [s for s in plan if s.key == "evently-16"]
+    if args.floors_only:
+        if not reference:
+            parser.error(f"--floors-only: the reference floors are not in {REFERENCE_FLOORS}")
+        floors = {"evently-16", "granian-16", "ref-plain-16", "ref-drf-16"}
+        plan = [s for s in plan if s.key in floors]
     add_webhook_endpoint()
     # Every scenario books events of its own: at a few hundred bookings a second, three rounds
     # on one shared event would deal each user more than ten tickets of it.
@@ -1237,6 +1248,14 @@ def main() -> int:
             print("\n".join(queue_section(queue)))
             return 1 if sale.problems else 0
         flash = sale.rounds(plan, args.seconds)
+        if args.floors_only:
+            medians = [
+                f"{key}: {r['rps']:.0f} bookings/s, p99 {r['p99_ms']:.1f} ms, "
+                f"app {r['app_ms']:.2f} ms, db {r['db_ms']:.2f} ms a booking"
+                for key, r in flash.items()
+            ]
+            print("\n".join(medians + reference_section(flash) + granian_section(flash)))
+            return 1 if sale.problems else 0
         queue = onsale_with_queue(sale, flash["evently-16"]["rps"], flash["evently-16"]["app_ms"])
         problems = (
             sale.problems + books_balance() + metrics_count_every_booking(event_sets["metrics-16"])

@@ -172,6 +172,7 @@ else:
             },
         }
     }
+POSTGRESQL_ENGINE = "core.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Bound how long a statement may wait for a row lock: a stuck transaction then yields a
     # clear 409 with Retry-After instead of piling up every worker behind it.
@@ -189,6 +190,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
         env_int("DB_PREPARE_THRESHOLD", 5, minimum=0) or None
     )
+    # Django's backend with a health check that polls the socket of an idle connection
+    # instead of sending `SELECT 1` before each request's first query (core/postgresql).
+    DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
 # Behind PgBouncer in transaction mode a server-side cursor (a streamed CSV export) cannot live
 # across transactions; fetch whole results instead.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
@@ -200,7 +204,7 @@ DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
 # the test suite they mirror "default".
 DATABASE_REPLICAS = []
 for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
-    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" or not _url.startswith(
+    if DATABASES["default"]["ENGINE"] != POSTGRESQL_ENGINE or not _url.startswith(
         ("postgres://", "postgresql://")
     ):
         raise ImproperlyConfigured(
@@ -214,6 +218,7 @@ for _number, _url in enumerate(env_list("DATABASE_REPLICA_URLS"), start=1):
         + " -c default_transaction_read_only=on",
     }
     _replica["DISABLE_SERVER_SIDE_CURSORS"] = DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]
+    _replica["ENGINE"] = POSTGRESQL_ENGINE
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES[f"replica{_number}"] = _replica
     DATABASE_REPLICAS.append(f"replica{_number}")
