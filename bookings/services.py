@@ -224,10 +224,16 @@ def _fast_type(event: Event, quantity: int | None, lines: list[Line] | None, now
 
 
 def _book_free_seats(
-    event_id, user: User, quantity: int | None, lines: list[Line] | None, now
+    event_id,
+    user: User,
+    quantity: int | None,
+    lines: list[Line] | None,
+    now,
+    own_transaction: bool = False,
 ) -> BookingOutcome | None:
     """The common booking: one statement after the buyer's lock, the event row and one type's
-    row locked by it only.
+    row locked by it only. With `own_transaction` (outside any transaction) the buyer's lock,
+    the statement and the commit are one round trip (`statements.book_free_seats`).
 
     The event and its types are what this process has read of them before
     (`statements.booking_event`); one statement then takes the seats under the row locks, if
@@ -263,6 +269,15 @@ def _book_free_seats(
         updated_at=now,
     )
     notification_id = uuid.uuid4()
+    booking.item_list = [
+        BookingItem(
+            booking=booking,
+            ticket_type=ticket_type,
+            quantity=quantity,
+            unit_price=ticket_type.price,
+            amount=amount,
+        )
+    ]
     with metrics.seat_lock_wait():  # the statement takes the event's and the type's row locks
         written = statements.book_free_seats(
             event=event,
@@ -277,20 +292,13 @@ def _book_free_seats(
                 **notices.confirmation(event, quantity, amount, booking.id),
             },
             sales_day=sales.day_and_shard(now, event.pk),
+            # Its receivers' writes are conditional on the booking row (bookings.signals).
+            then=lambda: signals.booking_confirmed.send(sender=Booking, booking=booking),
+            own_transaction=own_transaction,
         )
     if not written:
         return None
     booking._state.adding = False
-    booking.item_list = [
-        BookingItem(
-            booking=booking,
-            ticket_type=ticket_type,
-            quantity=quantity,
-            unit_price=ticket_type.price,
-            amount=amount,
-        )
-    ]
-    signals.booking_confirmed.send(sender=Booking, booking=booking)
     deliver_after_commit([notification_id])
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
     return BookingOutcome(booking=booking)
@@ -427,13 +435,24 @@ def booking_create(
         # More than anyone may hold of an event, whatever they hold already.
         raise TicketLimit(f"At most {MAX_TICKETS_PER_PERSON} tickets per person and event.")
     now = timezone.now()
-    with transaction.atomic():
-        lock_buyer(user)
-        # A booking with a voucher takes the locked path, which locks the voucher's row.
-        plain = voucher is None and _book_free_seats(event_id, user, quantity, lines, now)
-        outcome = plain or _book_or_wait(
-            event_id, user, quantity, lines, voucher, join_waitlist, now
-        )
+    # A booking with a voucher takes the locked path, which locks the voucher's row. Outside
+    # any transaction (no Idempotency-Key), the common booking is its own transaction, one
+    # round trip; if it wrote nothing, the locked path finds out why.
+    alone = voucher is None and not connection.in_atomic_block
+    outcome = None
+    if alone:
+        outcome = _book_free_seats(event_id, user, quantity, lines, now, own_transaction=True)
+    if outcome is None:
+        with transaction.atomic():
+            lock_buyer(user)
+            plain = (
+                voucher is None
+                and not alone
+                and _book_free_seats(event_id, user, quantity, lines, now)
+            )
+            outcome = plain or _book_or_wait(
+                event_id, user, quantity, lines, voucher, join_waitlist, now
+            )
     result = outcome.result
     metrics.on_commit(metrics.BOOKED if result == "booked" else metrics.BOOKINGS.labels(result))
     return outcome

@@ -132,7 +132,14 @@ def lock_buyer(user_id) -> None:
     acquire(BUYER)
     if _named_locks_needed():
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_key(f"buyer:{user_id}")])
+            cursor.execute(*buyer_lock_statement(user_id))
+
+
+def buyer_lock_statement(user_id) -> tuple[str, list]:
+    """The statement (PostgreSQL) that waits for `user_id`'s buyer lock, for a caller that
+    sends it itself as the first statement of its transaction (bookings.statements' one round
+    trip), where `lock_buyer`'s bookkeeping has no transaction.atomic() to go by."""
+    return "SELECT pg_advisory_xact_lock(%s)", [_key(f"buyer:{user_id}")]
 
 
 def try_lock_idempotency_key(user_id, key: str) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.db import connection
 
 from bookings import statements
+from core import locks
 from events import seats
 from events.models import Event, TicketType
 
@@ -59,13 +60,19 @@ def no_lock(delay: float = 0.05):
 
 
 def slow_take(delay: float = 0.05):
-    """The real one-statement lock-and-book, then holding the lock a little longer."""
+    """The real one-statement lock-and-book, then holding the lock a little longer: the
+    database sleeps in the booking's transaction, after the statement, so the one-round-trip
+    booking (whose commit is sent with it) holds its locks that much longer too."""
     real = statements.book_free_seats
 
-    def book_free_seats(**kwargs):
-        written = real(**kwargs)
-        time.sleep(delay)
-        return written
+    def book_free_seats(*, then=None, **kwargs):
+        def slower():
+            if then is not None:
+                then()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_sleep(%s)", [delay])
+
+        return real(then=slower, **kwargs)
 
     return book_free_seats
 
@@ -73,13 +80,14 @@ def slow_take(delay: float = 0.05):
 def without_buyer_lock(monkeypatch, module) -> None:
     """The control for the ten-ticket limit: one person's bookings no longer take turns."""
     monkeypatch.setattr(module, "lock_buyer", lambda user: None)
+    monkeypatch.setattr(locks, "buyer_lock_statement", lambda user_id: ("SELECT 1", []))
 
 
 def without_lock(monkeypatch, module, delay: float = 0.1) -> None:
     """The control: switch off every way `module` locks an event (and a buyer), and widen the
     window. Bookings then all take the locked path, with the lock gone."""
     if hasattr(module, "_book_free_seats"):
-        monkeypatch.setattr(module, "_book_free_seats", lambda *args: None)
+        monkeypatch.setattr(module, "_book_free_seats", lambda *args, **kwargs: None)
     if hasattr(module, "lock_buyer"):
         without_buyer_lock(monkeypatch, module)
     monkeypatch.setattr(module, "lock_event", no_lock(delay))

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -48,9 +48,13 @@ def subscribes(events: list, type: str) -> bool:
     return ALL_TYPES in events or type in events
 
 
-def _fan_out_sql(count: int) -> str:
+def _fan_out_sql(count: int, only_with: type[models.Model] | None = None) -> str:
     e, m, d = WebhookEndpoint, WebhookMessage, WebhookDelivery
     row = "(%s::uuid, %s, %s, %s::timestamptz)"
+    exists = ""
+    if only_with is not None:
+        meta = only_with._meta
+        exists = f"AND EXISTS (SELECT 1 FROM {_q(meta.db_table)} WHERE {_q(meta.pk.column)} = %s) "
     return (
         f"WITH endpoint AS (SELECT {_column(e, 'id')} AS id FROM {_q(e._meta.db_table)} "
         f"WHERE {_column(e, 'is_active')} AND ({_column(e, 'events')} @> %s::jsonb "
@@ -58,7 +62,7 @@ def _fan_out_sql(count: int) -> str:
         f"message AS (INSERT INTO {_q(m._meta.db_table)} ({_column(m, 'id')}, "
         f"{_column(m, 'type')}, {_column(m, 'body')}, {_column(m, 'created_at')}) "
         f"SELECT * FROM (VALUES {', '.join([row] * count)}) AS v "
-        f"WHERE EXISTS (SELECT 1 FROM endpoint) RETURNING {_column(m, 'id')} AS id, "
+        f"WHERE EXISTS (SELECT 1 FROM endpoint) {exists}RETURNING {_column(m, 'id')} AS id, "
         f"{_column(m, 'created_at')} AS at) "
         f"INSERT INTO {_q(d._meta.db_table)} ({_column(d, 'id')}, {_column(d, 'message')}, "
         f"{_column(d, 'endpoint')}, {_column(d, 'status')}, {_column(d, 'attempts')}, "
@@ -68,26 +72,41 @@ def _fan_out_sql(count: int) -> str:
     )
 
 
-_SQL: dict[int, str] = {}
+_SQL: dict[tuple, str] = {}
 
 
-def record(type: str, objects: Iterable[dict], at: datetime | None = None) -> None:
+def record(
+    type: str,
+    objects: Iterable[dict],
+    at: datetime | None = None,
+    only_with: models.Model | None = None,
+) -> None:
     """Write one message of `type` per object (its `data`), for every subscribed endpoint,
-    in the caller's transaction. At most one statement on PostgreSQL."""
+    in the caller's transaction. At most one statement on PostgreSQL.
+
+    With `only_with` (a model instance), nothing is written unless its row exists when the
+    statement runs: for a caller that sends this before it knows whether its own write
+    happened (bookings.statements' one round trip)."""
     at = at or timezone.now()
     rows = [(uuid.uuid4(), type, message_body(type, at, data), at) for data in objects]
     if not rows:
         return
+    model = None if only_with is None else only_with._meta.model
     if connection.vendor == "postgresql":
-        sql = _SQL.get(len(rows)) or _fan_out_sql(len(rows))
+        key = (len(rows), model)
+        sql = _SQL.get(key) or _fan_out_sql(len(rows), model)
         if len(rows) <= 8:  # the common sizes, built once
-            _SQL[len(rows)] = sql
+            _SQL[key] = sql
         params = [json.dumps([type]), json.dumps([ALL_TYPES])]
         for row in rows:
             params.extend(row)
+        if only_with is not None:
+            params.append(only_with.pk)
         params.append(WebhookDelivery.Status.PENDING)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+        return
+    if only_with is not None and not model._default_manager.filter(pk=only_with.pk).exists():
         return
     endpoints = [
         e.pk for e in WebhookEndpoint.objects.filter(is_active=True) if subscribes(e.events, type)

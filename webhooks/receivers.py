@@ -22,7 +22,9 @@ from webhooks import outbox
 def booking_confirmed(sender, booking, **kwargs):
     # booking_body is BookingSerializer's output, built without DRF's per-call cost: this
     # runs on every booking (tests/bookings/test_booking_body.py holds the two together).
-    outbox.record("booking.confirmed", [booking_body(booking)])
+    # Sent with the common booking's own write, before its outcome is known (bookings.signals):
+    # the message is written only if the booking row is.
+    outbox.record("booking.confirmed", [booking_body(booking)], only_with=booking)
 
 
 @receiver(bookings_signals.bookings_cancelled)
