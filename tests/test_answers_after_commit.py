@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 from django.db import OperationalError, connections
 
+from bookings import statements
 from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
 from events.models import Event
@@ -32,6 +33,15 @@ def database_gone_after_commit():
         real_commit()
         state["committed"] = True
 
+    # The common booking commits inside its one round trip (a psycopg pipeline), not
+    # through Django's commit; one that wrote nothing is followed by the locked path's write.
+    real_round_trip = statements._in_one_round_trip
+
+    def one_round_trip(*args, **kwargs):
+        written = real_round_trip(*args, **kwargs)
+        state["committed"] = state["committed"] or written
+        return written
+
     def refuse_after_commit(execute, sql, params, many, context):
         if state["committed"]:
             raise OperationalError("server closed the connection unexpectedly")
@@ -39,6 +49,7 @@ def database_gone_after_commit():
 
     with (
         mock.patch.object(connection, "commit", commit),
+        mock.patch.object(statements, "_in_one_round_trip", one_round_trip),
         connection.execute_wrapper(refuse_after_commit),
     ):
         yield state

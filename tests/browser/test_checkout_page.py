@@ -34,6 +34,7 @@ def browser():
 
 
 def test_a_buyer_pays_a_checkout_on_its_payment_page(live_server, browser, shots, settings):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -57,7 +58,9 @@ def test_a_buyer_pays_a_checkout_on_its_payment_page(live_server, browser, shots
     assert sideways_scroll(browser) == []
     browser.find_element(By.ID, "submit-payment").click()
 
-    WebDriverWait(browser, WAIT).until(
+    # The form's page may still be there, or be going, when the body is read: its body is
+    # then stale, and the wait reads the next page's.
+    WebDriverWait(browser, WAIT, ignored_exceptions=[StaleElementReferenceException]).until(
         lambda d: "Paid: your booking is confirmed" in d.find_element(By.TAG_NAME, "body").text,
         message="the return page after paying",
     )
