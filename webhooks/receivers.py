@@ -21,7 +21,8 @@ from webhooks import outbox
 @receiver(bookings_signals.booking_confirmed)
 def booking_confirmed(sender, booking, **kwargs):
     # booking_body is BookingSerializer's output, built without DRF's per-call cost: this
-    # runs on every booking (tests/bookings/test_booking_body.py holds the two together).
+    # runs on every booking (tests/bookings/test_booking_body.py holds the two together), and
+    # the API's answer to the booking is the same body, built once.
     # Sent with the common booking's own write, before its outcome is known (bookings.signals):
     # the message is written only if the booking row is.
     outbox.record("booking.confirmed", [booking_body(booking)], only_with=booking)

@@ -61,3 +61,47 @@ def test_the_api_answers_a_booking_with_every_field_of_the_schema(user_api):
 def test_times_are_written_as_drfs_datetime_field_writes_them(zone, value):
     with timezone.override(ZoneInfo(zone)):
         assert _when(value) == serializers.DateTimeField().to_representation(value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_booking_builds_its_body_once_for_its_webhook_message_and_its_answer(
+    user_api, admin_user, monkeypatch, settings
+):
+    from bookings import serializers as booking_serializers
+    from webhooks.models import WebhookMessage
+    from webhooks.services import endpoint_create
+
+    settings.WEBHOOKS_ALLOW_INSECURE = True
+    endpoint_create(actor=admin_user, url="http://127.0.0.1:9/hook", events=["*"])
+    built = []
+    real = booking_serializers._booking_body
+    monkeypatch.setattr(
+        booking_serializers, "_booking_body", lambda *args: built.append(1) or real(*args)
+    )
+    event = EventFactory()
+
+    response = user_api.post(
+        "/api/bookings", {"event_id": str(event.pk), "quantity": 2}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert len(built) == 1
+    message = json.loads(WebhookMessage.objects.get().body)
+    assert message["data"] == response.json()["booking"]
+
+
+def test_a_booking_that_changes_gets_a_new_body(user):
+    booking = booking_create(event_id=EventFactory().pk, user=user, quantity=1).booking
+    first = booking_body(booking)
+    assert booking_body(booking) is first  # as it was: built once
+
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = booking.updated_at = timezone.now()
+    changed = booking_body(booking)
+    assert (changed["status"], first["status"]) == ("cancelled", "confirmed")
+    assert changed["cancelled_at"] is not None
+
+    with timezone.override(ZoneInfo("Europe/Berlin")):
+        shown = booking_body(booking)
+    assert shown["created_at"] != changed["created_at"]
+    assert not shown["created_at"].endswith("Z")
