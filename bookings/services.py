@@ -44,6 +44,7 @@ from events.seats import lock_event, move_seats, move_type_seats
 from notifications.delivery import deliver_after_commit
 from notifications.models import Notification
 from notifications.services import notify
+from waitingroom.admission import QueueRequired, ensure_no_queue
 from waitlist.models import WaitlistEntry
 from waitlist.selectors import waitlist_entry_owned
 from waitlist.services import event_is_open, expire_offer, waitlist_join, waitlist_serve
@@ -101,6 +102,18 @@ def _live_claims(event_id, user: User) -> Event:
     if not claims.account_active:
         raise AccountClosed()
     return claims
+
+
+def _ensure_no_queue(event_id, user: User) -> None:
+    """QueueRequired if the event's waiting room is on; a closed account hears 401 first."""
+    event_pk = _event_uuid(event_id)
+    if event_pk is None:
+        return
+    try:
+        ensure_no_queue(event_pk)
+    except QueueRequired:
+        _ensure_account_live(user)
+        raise
 
 
 def _ensure_account_live(user: User) -> None:
@@ -230,6 +243,7 @@ def _book_free_seats(
     lines: list[Line] | None,
     now,
     own_transaction: bool = False,
+    unless_queued: bool = False,
 ) -> BookingOutcome | None:
     """The common booking: one statement after the buyer's lock, the event row and one type's
     row locked by it only. With `own_transaction` (outside any transaction) the buyer's lock,
@@ -295,6 +309,7 @@ def _book_free_seats(
             # Its receivers' writes are conditional on the booking row (bookings.signals).
             then=lambda: signals.booking_confirmed.send(sender=Booking, booking=booking),
             own_transaction=own_transaction,
+            unless_queued=unless_queued,
         )
     if not written:
         return None
@@ -420,10 +435,13 @@ def booking_create(
     items: list[dict] | None = None,
     voucher: str | None = None,
     join_waitlist: bool = True,
+    check_queue: bool = False,
 ) -> BookingOutcome:
     """Book `quantity` seats of the event's only type, or the `items` ({ticket_type_id,
     quantity}) of its types, all or nothing, with the event's `voucher` code applied if
     given; or join the waitlist when a one-type request without a voucher does not fit.
+    With `check_queue` (the caller has no admission to the event's waiting room), refuse with
+    QueueRequired if the waiting room is on, before anything else but a closed account.
 
     The seat check and the seat write are one step under the event's row lock, for every
     process sharing the database. The common case (one type, the seats are free) holds that lock
@@ -441,8 +459,12 @@ def booking_create(
     alone = voucher is None and not connection.in_atomic_block
     outcome = None
     if alone:
-        outcome = _book_free_seats(event_id, user, quantity, lines, now, own_transaction=True)
+        outcome = _book_free_seats(
+            event_id, user, quantity, lines, now, own_transaction=True, unless_queued=check_queue
+        )
     if outcome is None:
+        if check_queue:
+            _ensure_no_queue(event_id, user)
         with transaction.atomic():
             lock_buyer(user)
             plain = (

@@ -42,6 +42,7 @@ from bookings.models import MAX_TICKETS_PER_PERSON, Booking, BookingItem, SalesD
 from core import locks
 from events.models import Event, TicketType
 from notifications.models import Notification
+from waitingroom.admission import no_queue_sql
 from waitlist.models import ACTIVE_STATUSES, WaitlistEntry
 
 SALES_COUNTERS = ("bookings", "tickets", "revenue", "cancellations", "conversions")
@@ -320,6 +321,10 @@ def remember_event(event: Event) -> None:
 _Q = "(SELECT n FROM q)"
 
 
+# Where `locked` may also require the event's waiting room to be off.
+_QUEUE_CONDITION = "/* queue */ "
+
+
 def _take_sql() -> str:
     """Lock the event row if it is as described and has the seats, then take the type's seats
     if it has them, then the event's: `locked` (the event's row lock) is read before `typed`
@@ -347,7 +352,7 @@ def _take_sql() -> str:
         f"AND e.{e['available_seats']} >= {_Q} "
         # The buyer's lock is held, so this statement sees every booking of theirs.
         f"AND {_held_sql(event_id)} + {_pending_sql(event_id)} + {_Q} <= %s "
-        f"AND {_LIVE_ACCOUNT_SQL} FOR UPDATE"
+        f"AND {_LIVE_ACCOUNT_SQL} {_QUEUE_CONDITION}FOR UPDATE"
     )
     # The type's name, price and window are as in the copy: the event's ticket_types_version
     # says so. A subquery of one value (an InitPlan) runs before the type row is looked for.
@@ -398,7 +403,7 @@ def _insert_item_sql() -> str:
     )
 
 
-_BOOK_SQL = (
+_BOOK_SQL_TEMPLATE = (
     f"WITH {_take_sql()}, "
     f"booking AS ({_insert_from(Booking, 'taken')} RETURNING "
     f"{_column(Booking, 'id')}, {_column(Booking, 'quantity')}, "
@@ -406,6 +411,11 @@ _BOOK_SQL = (
     f"item AS ({_insert_item_sql()} RETURNING 1), "
     f"notification AS ({_insert_from(Notification, 'booking')} RETURNING 1) "
     f"{_sales_upsert_sql('taken')}"
+)
+_BOOK_SQL = _BOOK_SQL_TEMPLATE.replace(_QUEUE_CONDITION, "")
+# For a caller with no admission to the event's waiting room: only if it is off.
+_BOOK_UNLESS_QUEUED_SQL = _BOOK_SQL_TEMPLATE.replace(
+    _QUEUE_CONDITION, f"AND {no_queue_sql('e.id')} "
 )
 
 
@@ -418,6 +428,7 @@ def book_free_seats(
     sales_day: tuple,
     then: Callable[[], None] | None = None,
     own_transaction: bool = False,
+    unless_queued: bool = False,
 ) -> bool:
     """Take `booking`'s seats of `event` (from `booking_event`) and of `ticket_type` (one of
     its `copy_types`), and write the booking, its one item, its notification and the day's
@@ -432,6 +443,9 @@ def book_free_seats(
     `sales_day` is (day, shard). The statement locks the event row, then the type's, until the
     commit. `then` runs in the same transaction once the statement is sent (what the booking's
     `booking_confirmed` receivers write).
+
+    With `unless_queued`, nothing is written either if the event's waiting room is on (read
+    under the event's row lock), for a caller without an admission.
 
     In the caller's transaction, the caller holds the buyer's lock, and `then` runs only if the
     booking was written. With `own_transaction` (the caller is outside any transaction), the
@@ -468,11 +482,12 @@ def book_free_seats(
         *row_values(Notification, notification),
         *sale,
     ]
+    sql = _BOOK_UNLESS_QUEUED_SQL if unless_queued else _BOOK_SQL
     if own_transaction:
-        return _in_one_round_trip(locks.buyer_lock_statement(buyer), params, then)
+        return _in_one_round_trip(locks.buyer_lock_statement(buyer), sql, params, then)
     locks.acquire(locks.EVENT)  # `locked` locks the event row
     with connection.cursor() as cursor:
-        cursor.execute(_BOOK_SQL, params)
+        cursor.execute(sql, params)
         written = cursor.rowcount == 1
     if written:
         locks.acquire(locks.TICKET_TYPES)  # `typed` locked the type's row after the event's
@@ -484,7 +499,7 @@ def book_free_seats(
     return written
 
 
-def _in_one_round_trip(buyer_lock: tuple[str, list], params: list, then) -> bool:
+def _in_one_round_trip(buyer_lock: tuple[str, list], sql: str, params: list, then) -> bool:
     """BEGIN, the buyer's lock, the booking statement, what `then` sends, COMMIT: sent together
     in one psycopg pipeline, so the transaction costs one round trip instead of five. The locks
     are taken in their one order (buyer, event, type, day totals; core/locks.py) by the
@@ -500,7 +515,7 @@ def _in_one_round_trip(buyer_lock: tuple[str, list], params: list, then) -> bool
                 with raw.pipeline():
                     raw.execute("BEGIN")
                     cursor.execute(*buyer_lock)
-                    cursor.execute(_BOOK_SQL, params)
+                    cursor.execute(sql, params)
                     if then is not None:
                         then()
                     raw.execute("COMMIT")

@@ -80,10 +80,12 @@ class BookingViewSet(viewsets.GenericViewSet):
     )
     @admission_required  # before the key's replay: a replay is no way past the queue
     @idempotent
-    def create(self, request):
+    def create(self, request, check_queue=False):
         data = BookingCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        outcome = services.booking_create(user=request.user, **data.validated_data)
+        outcome = services.booking_create(
+            user=request.user, check_queue=check_queue, **data.validated_data
+        )
         if outcome.booking:
             body = {"result": outcome.result, "booking": booking_body(outcome.booking)}
             if outcome.result == "pending_payment":

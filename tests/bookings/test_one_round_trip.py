@@ -9,8 +9,9 @@ import psycopg
 import pytest
 from django.db import OperationalError, connection, transaction
 from django.dispatch import receiver as connect
+from django.utils import timezone
 
-from bookings import signals, statements
+from bookings import services, signals, statements
 from bookings.models import Booking, BookingItem, SalesDay
 from bookings.services import booking_create
 from core.exceptions import SoldOut, TicketLimit
@@ -18,6 +19,8 @@ from events.models import Event
 from notifications.models import Notification
 from tests.factories import AdminFactory, EventFactory, UserFactory
 from tests.invariants import assert_books_balance
+from waitingroom.admission import QueueRequired
+from waitingroom.models import Queue
 from webhooks.models import WebhookDelivery, WebhookMessage
 from webhooks.services import endpoint_create
 
@@ -176,4 +179,35 @@ def test_a_receiver_that_fails_undoes_the_booking():
     assert WebhookMessage.objects.count() == 0
     event.refresh_from_db()
     assert event.available_seats == 5
+    assert_books_balance(event)
+
+
+def test_without_an_admission_the_statement_books_only_while_the_waiting_room_is_off(sent):
+    event, user = EventFactory(total_capacity=5), UserFactory()
+    statements.booking_event(event.pk)
+    queue = Queue.objects.create(event=event, enabled=True, rate=60)
+    now = timezone.now()
+
+    # The statement itself refuses: nothing is written, and no query of its own came first.
+    sent.clear()
+    assert (
+        services._book_free_seats(
+            event.pk, user, 1, None, now, own_transaction=True, unless_queued=True
+        )
+        is None
+    )
+    assert [word for word, _ in sent] == ["BEGIN", "SELECT", "WITH", "WITH", "COMMIT"]
+    assert Booking.objects.count() == 0
+    with pytest.raises(QueueRequired):
+        booking_create(event_id=event.pk, user=user, quantity=1, check_queue=True)
+    assert Booking.objects.count() == 0
+    assert WebhookMessage.objects.count() == 0
+
+    # An admitted booking does not ask, and with the waiting room off neither does the check.
+    assert services._book_free_seats(event.pk, user, 1, None, now, own_transaction=True)
+    queue.enabled = False
+    queue.save()
+    outcome = booking_create(event_id=event.pk, user=user, quantity=1, check_queue=True)
+    assert outcome.result == "booked"
+    assert Booking.objects.filter(user=user).count() == 2
     assert_books_balance(event)
