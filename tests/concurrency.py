@@ -1,10 +1,11 @@
 """Run code in real threads, each with its own database connection."""
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connection, transaction
 
 from bookings import statements
 from core import locks
@@ -98,3 +99,32 @@ def with_slow_lock(monkeypatch, module, delay: float = 0.02) -> None:
     if hasattr(module, "statements"):
         monkeypatch.setattr(module.statements, "book_free_seats", slow_take(delay))
     monkeypatch.setattr(module, "lock_event", slow_lock(delay))
+
+
+@contextlib.contextmanager
+def event_row_held(event_id, lock_timeout: str):
+    """Another worker's transaction holds the event's row and does not finish until the block
+    ends; this connection waits at most `lock_timeout` (DB_LOCK_TIMEOUT_MS) for a lock."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_event_row():
+        try:
+            with transaction.atomic():
+                Event.objects.select_for_update().get(pk=event_id)
+                holding.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_event_row)
+    holder.start()
+    try:
+        assert holding.wait(10), "the event's row was never locked"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config('lock_timeout', %s, false)", [lock_timeout])
+        yield
+    finally:
+        release.set()
+        holder.join(10)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")

@@ -8,7 +8,6 @@ dead pooled connections), and the shared server itself is never stopped.
 import http.cookiejar
 import json
 import re
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -16,11 +15,11 @@ import urllib.request
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection, transaction
+from django.db import connection
 
 from bookings.models import Booking
-from events.models import Event
 from notifications.models import Notification
+from tests.concurrency import event_row_held
 from tests.conftest import client_for
 from tests.factories import PASSWORD, AdminFactory, EventFactory, UserFactory
 from tests.problems import assert_problem
@@ -134,34 +133,12 @@ def test_database_outage_answers_503_everywhere_and_recovers_without_restart():
 def test_booking_behind_a_stuck_lock_gives_up_after_lock_timeout_with_409_busy():
     event = EventFactory(total_capacity=10)
     user = UserFactory()
-    locked, release = threading.Event(), threading.Event()
-
-    def hold_the_event_row():
-        # Another worker's transaction that holds the row and does not finish.
-        try:
-            with transaction.atomic():
-                Event.objects.select_for_update().get(pk=event.pk)
-                locked.set()
-                release.wait(30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_event_row)
-    holder.start()
-    try:
-        assert locked.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '200ms'")  # DB_LOCK_TIMEOUT_MS, for this test
+    with event_row_held(event.pk, lock_timeout="200ms"):
         started = time.monotonic()
         response = client_for(user).post(
             "/api/bookings", {"event_id": str(event.pk), "quantity": 2}, format="json"
         )
         waited = time.monotonic() - started
-    finally:
-        release.set()
-        holder.join(10)
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
 
     assert_problem(response, 409, "busy")
     assert response["Retry-After"] == "1"

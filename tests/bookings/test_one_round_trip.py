@@ -3,8 +3,6 @@ the booking statement, its webhook message and COMMIT go to PostgreSQL in one ro
 (bookings.statements._in_one_round_trip). What it writes, what a refusal leaves behind, and
 a failure part-way."""
 
-import threading
-
 import psycopg
 import pytest
 from django.db import OperationalError, connection, transaction
@@ -15,8 +13,8 @@ from bookings import services, signals, statements
 from bookings.models import Booking, BookingItem, SalesDay
 from bookings.services import booking_create
 from core.exceptions import SoldOut, TicketLimit
-from events.models import Event
 from notifications.models import Notification
+from tests.concurrency import event_row_held
 from tests.factories import AdminFactory, EventFactory, UserFactory
 from tests.invariants import assert_books_balance
 from waitingroom.admission import QueueRequired
@@ -125,32 +123,11 @@ def test_the_ticket_limit_refuses_in_the_statement_and_nothing_is_written():
 def test_a_lock_wait_past_the_timeout_rolls_back_and_the_connection_books_again():
     event, user = EventFactory(total_capacity=5), UserFactory()
     booking_create(event_id=event.pk, user=UserFactory(), quantity=1)  # the copy is read
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_the_event_row():
-        try:
-            with transaction.atomic():
-                list(Event.objects.select_for_update().filter(pk=event.pk))
-                holding.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_event_row)
-    holder.start()
-    try:
-        assert holding.wait(10)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '100ms'")
+    with event_row_held(event.pk, lock_timeout="100ms"):
         with pytest.raises(OperationalError) as refused:
             booking_create(event_id=event.pk, user=user, quantity=1)
         assert refused.value.__cause__.sqlstate == "55P03"
         assert connection.connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-    finally:
-        release.set()
-        holder.join()
-    with connection.cursor() as cursor:
-        cursor.execute("RESET lock_timeout")
 
     assert Booking.objects.filter(user=user).count() == 0
     booking_create(event_id=event.pk, user=user, quantity=1)
