@@ -45,15 +45,6 @@ def _event_id(request) -> uuid.UUID | None:
         return None
 
 
-def check_admission(*, event_id: uuid.UUID, user_id, header: str | None) -> AdmissionRef | None:
-    """The caller's admission for `event_id` if the header holds a valid, unexpired one bound
-    to them and that event; None if the event has no queue turned on; else QueueRequired."""
-    ref = admission(event_id=event_id, user_id=user_id, header=header)
-    if ref is None:
-        ensure_no_queue(event_id)
-    return ref
-
-
 def admission(*, event_id: uuid.UUID, user_id, header: str | None) -> AdmissionRef | None:
     """The caller's admission for `event_id` if the header holds a valid, unexpired one bound
     to them and that event, else None. No query."""
@@ -73,21 +64,25 @@ def ensure_no_queue(event_id: uuid.UUID) -> None:
 def no_queue_sql(event_id_sql: str) -> str:
     """A condition, for a statement that books the event whose id is `event_id_sql`, that its
     waiting room is off: what `ensure_no_queue` checks, read by the statement itself."""
-    return (
-        f"NOT EXISTS (SELECT 1 FROM {connection.ops.quote_name(_QUEUE.db_table)} "
-        f"WHERE {connection.ops.quote_name(_QUEUE.pk.column)} = {event_id_sql} "
-        f"AND {connection.ops.quote_name(_QUEUE.get_field('enabled').column)})"
-    )
+    return f"NOT EXISTS ({_enabled_sql(event_id_sql)})"
 
 
 _QUEUE = Queue._meta
-# Whether the event's queue is on: one primary-key lookup on every booking that comes without
-# an admission, written out once rather than compiled by the ORM each time.
-_ENABLED_SQL = (
-    f"SELECT 1 FROM {connection.ops.quote_name(_QUEUE.db_table)} "
-    f"WHERE {connection.ops.quote_name(_QUEUE.pk.column)} = %s "
-    f"AND {connection.ops.quote_name(_QUEUE.get_field('enabled').column)}"
-)
+
+
+def _enabled_sql(event_id_sql: str) -> str:
+    """A row if the queue of the event whose id is `event_id_sql` is on: one primary-key
+    lookup, written out once rather than compiled by the ORM each time."""
+    return (
+        f"SELECT 1 FROM {connection.ops.quote_name(_QUEUE.db_table)} "
+        f"WHERE {connection.ops.quote_name(_QUEUE.pk.column)} = {event_id_sql} "
+        f"AND {connection.ops.quote_name(_QUEUE.get_field('enabled').column)}"
+    )
+
+
+# Asked of a booking without an admission that has an Idempotency-Key (before its replay), or
+# that its statement refused.
+_ENABLED_SQL = _enabled_sql("%s")
 
 
 def _queue_enabled(event_id: uuid.UUID) -> bool:
