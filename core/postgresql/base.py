@@ -12,6 +12,7 @@ connection psycopg already knows is closed) gets Django's own check, which is wh
 
 import select
 
+import psycopg
 from django.db.backends.postgresql import base
 from psycopg import pq
 
@@ -35,7 +36,7 @@ def _idle_and_quiet(connection) -> bool:
         return False
     try:
         fd = connection.fileno()
-    except Exception:  # psycopg raises once the connection is gone
+    except psycopg.OperationalError:  # the connection is gone
         return False
     poller = select.poll()
     poller.register(fd, _READABLE)
