@@ -14,8 +14,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evently.settings")
 django_application = get_wsgi_application()
 
 from core.security import refuse_insecure_settings  # noqa: E402  (needs settings loaded)
-from waitingroom.fastpath import QueuePollFastPath  # noqa: E402
+from waitingroom.fastpath import QueueFastPath  # noqa: E402
 
 refuse_insecure_settings()
 
-application = QueuePollFastPath(django_application)
+application = QueueFastPath(django_application)

@@ -1,41 +1,48 @@
-"""`GET /api/queue/{token}` answered in front of Django, when Redis holds the queues.
+"""The waiting room's join and poll answered in front of Django, when Redis holds the queues.
 
-A crowd waiting for an on-sale polls far more often than it books, and a poll through Django's
-whole stack (the request object, URL resolving, the middleware, DRF's request, negotiation,
-authentication, permission and throttle) cost a third of a booking's instructions, most of it
-in that stack rather than in the poll. `QueuePollFastPath` wraps the WSGI application
-(evently/wsgi.py) and answers the plain poll itself, with the same code where it matters:
+When an on-sale opens, the whole crowd joins within seconds and then polls far more often than
+it books; a join or a poll through Django's whole stack (the request object, URL resolving, the
+middleware, DRF's request, negotiation, authentication, permission and throttle) cost a third
+of a booking's instructions, most of it in that stack rather than in the queue. `QueueFastPath`
+wraps the WSGI application (evently/wsgi.py) and answers the plain `POST
+/api/events/{id}/queue` and `GET /api/queue/{token}` itself, with the same code where it
+matters:
 
 - the access token is checked by `ClaimsJWTAuthentication`, as DRF would call it (simplejwt's
   key, algorithm, audience, issuer, expiry and token type; a token without a role claim needs
-  the account row, so Django answers it). `QueuePlaceView`'s permission, `ClaimsOnly`, asks for
-  nothing more: a poll books nothing, and the booking reads the account;
+  the account row, so Django answers it). The views' permission, `ClaimsOnly`, asks for
+  nothing more: a place books nothing, and the booking reads the account;
 - the per-user throttle is counted in the same Redis key, window and limit as
-  core.throttling's `UserRateThrottle`, in the poll's own script call: one round trip;
-- the place is read by the Redis store's poll script and answered with the view's body and
-  `Retry-After` (waitingroom.services, waitingroom.views);
-- every header the middleware and DRF give the view's answer is written in the same order,
+  core.throttling's `UserRateThrottle`, in the join's or the poll's own script call: one
+  round trip;
+- the place is taken or read by the Redis store's scripts and answered with the views' body,
+  status and `Retry-After` (waitingroom.services, waitingroom.views);
+- every header the middleware and DRF give the views' answers is written in the same order,
   the request gets its X-Request-ID and its line on `evently.request`, and metrics count it
   under the route's pattern (core.middleware, core.metrics).
 
 Everything else goes to Django as it came: another method (HEAD included) or path (the
-trailing-slash variant included), a query string, a body, an Origin (CORS), an Accept other
-than JSON's, a Host that is not plainly allowed, an SSL redirect to make, a missing, malformed,
-invalid or expired token, a token that is not the caller's, a place given while Redis was out,
-a queue that is closed or not yet in Redis, a caller over the throttle's limit, a throttle
-cache that is not this Redis, or Redis failing (after which the fast path stands aside for a
-few seconds, so an outage does not cost every poll two attempts). Django's answers to those
-are its own, 401, 404, 429 and the fail-open alike. tests/waitingroom/test_fastpath.py holds
+trailing-slash variant included, and an event id not in uuid's canonical form), a query
+string, a body, an Origin (CORS), an Accept other than JSON's, a Host that is not plainly
+allowed, an SSL redirect to make, a missing, malformed, invalid or expired token, a token
+that is not the caller's, a place given while Redis was out, a queue that is closed or not yet
+in Redis, a caller over the throttle's limit, a throttle cache that is not this Redis, or Redis
+failing (after which the fast path stands aside for a few seconds, so an outage does not cost
+every request two attempts). Django's answers to those are its own, 401, 404, 429 and the
+fail-open alike. tests/waitingroom/test_fastpath.py holds
 the two paths to the same bytes.
 
-What a poll answered here does not do: open a database connection, send Django's
+What a join or poll answered here does not do: open a database connection, send Django's
 request_started and request_finished signals (whose handlers only close old database
 connections and reset the URL conf), or touch a session.
 """
 
 import re
 import time
+import uuid
+from collections.abc import Callable
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -60,7 +67,6 @@ from core.middleware import client_address, log_request, request_id_from
 from core.throttling import UserRateThrottle
 from waitingroom import services, views
 
-_PATH = re.compile(r"/api/queue/([A-Za-z0-9_-]+)")
 # The Accept headers DRF's negotiation answers with JSON; any other goes to Django, which
 # may answer 406.
 _ACCEPTS = frozenset({None, "*/*", "application/json"})
@@ -69,14 +75,63 @@ _STAND_ASIDE_SECONDS = 5.0
 _ROLES = frozenset(User.Role.values)
 
 
-class QueuePollFastPath:
-    """WSGI middleware: the plain queue poll answered before Django (see the module)."""
+class Route(NamedTuple):
+    """A request the fast path answers: its method, its path's prefix (a cheap first test) and
+    whole pattern, DRF's Allow header for the view, a path Django resolves to the view (for the
+    metrics' label), and what answers it: (view, status line), view None for Django."""
+
+    method: str
+    prefix: str
+    pattern: re.Pattern
+    allow: str
+    sample: str
+    run: Callable
+
+
+def _join(match, user_id: str, counter: dict):
+    view = services.queue_join_counted(event_id=uuid.UUID(match[1]), user_id=user_id, **counter)
+    return view, "201 Created" if view is not None and view.created else "200 OK"
+
+
+def _poll(match, user_id: str, counter: dict):
+    return services.queue_poll_counted(token=match[1], user_id=user_id, **counter), "200 OK"
+
+
+ROUTES = (
+    # Django's pattern takes any event id that uuid.UUID() reads; only the canonical form,
+    # which is what clients send, is answered here.
+    Route(
+        "POST",
+        "/api/events/",
+        re.compile(
+            r"/api/events/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/queue"
+        ),
+        # DRF's, for the view's methods: its own POST and the OPTIONS every APIView answers.
+        "POST, OPTIONS",
+        "/api/events/00000000-0000-0000-0000-000000000000/queue",
+        _join,
+    ),
+    Route(
+        "GET",
+        "/api/queue/",
+        re.compile(r"/api/queue/([A-Za-z0-9_-]+)"),
+        # Its own GET, the HEAD Django derives from it, and OPTIONS.
+        "GET, HEAD, OPTIONS",
+        "/api/queue/token",
+        _poll,
+    ),
+)
+
+
+class QueueFastPath:
+    """WSGI middleware: the plain queue join and poll answered before Django (see the
+    module)."""
 
     def __init__(self, django_app):
         self.django = django_app
         self.authentication = ClaimsJWTAuthentication()
-        # Set on first use: the route's pattern, for the metrics' label.
-        self.route: str | None = None
+        # Set on first use: each route's pattern, for the metrics' label.
+        self.patterns: dict[str, str] = {}
         self.stand_aside_until = 0.0
         self.hosts: dict = {}  # Host header -> allowed, under the settings of `config`
         # The middleware read these settings when Django built them; so is this read once.
@@ -88,24 +143,27 @@ class QueuePollFastPath:
                 self.hsts += "; includeSubDomains"
             if settings.SECURE_HSTS_PRELOAD:
                 self.hsts += "; preload"
-        self.cors = re.match(settings.CORS_URLS_REGEX, "/api/queue/") is not None
+        self.cors = {
+            r.prefix: re.match(settings.CORS_URLS_REGEX, r.prefix) is not None for r in ROUTES
+        }
         self.security_headers = _security_headers()
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO", "").startswith(
-            "/api/queue/"
-        ):
-            answer = self.answer(environ)
-            if answer is not None:
-                start_response("200 OK", answer[0])
-                return [answer[1]]
+        method, path = environ.get("REQUEST_METHOD"), environ.get("PATH_INFO", "")
+        for route in ROUTES:
+            if method == route.method and path.startswith(route.prefix):
+                answer = self.answer(environ, route)
+                if answer is not None:
+                    start_response(answer[0], answer[1])
+                    return [answer[2]]
+                break
         return self.django(environ, start_response)
 
-    def answer(self, environ) -> tuple[list, bytes] | None:
-        """(headers, body) of the poll, or None for Django to answer it."""
+    def answer(self, environ, route: Route) -> tuple[str, list, bytes] | None:
+        """(status line, headers, body) of the request, or None for Django to answer it."""
         started = time.monotonic()
         timer = time.perf_counter()
-        match = _PATH.fullmatch(environ["PATH_INFO"])
+        match = route.pattern.fullmatch(environ["PATH_INFO"])
         config = _config or _configure()
         if (
             match is None
@@ -132,32 +190,31 @@ class QueuePollFastPath:
         context = request_id_var.set(request_id)
         try:
             try:
-                view = services.queue_poll_counted(token=match.group(1), user_id=user_id, **counter)
+                view, status_line = route.run(match, user_id, counter)
             except RedisError:
                 self.stand_aside_until = time.monotonic() + _STAND_ASIDE_SECONDS
                 return None
             if view is None:
                 return None
+            status = int(status_line[:3])
             body = views.place_body(view)
             headers = [
                 ("Retry-After", str(view.retry_after)),
                 ("Content-Type", "application/json"),
-                # DRF's, for the view's methods: its own GET, the HEAD Django derives from it,
-                # and the OPTIONS every APIView answers.
-                ("Allow", "GET, HEAD, OPTIONS"),
+                ("Allow", route.allow),
                 ("X-Frame-Options", config.x_frame_options),
                 ("Content-Length", str(len(body))),
             ]
-            if self.cors:
+            if self.cors[route.prefix]:
                 headers.append(("Vary", "origin"))
             if self.hsts and secure:
                 headers.append(("Strict-Transport-Security", self.hsts))
             headers += self.security_headers
             headers.append(("X-Request-ID", request_id))
             log_request(
-                method="GET",
+                method=route.method,
                 path=environ["PATH_INFO"],
-                status=200,
+                status=status,
                 started=started,
                 request_id=request_id,
                 user_id=lambda: user_id,
@@ -166,8 +223,9 @@ class QueuePollFastPath:
                 ),
             )
             if metrics.ENABLED:
-                metrics.count_request("GET", self.route_pattern(), 200, time.perf_counter() - timer)
-            return headers, body
+                elapsed = time.perf_counter() - timer
+                metrics.count_request(route.method, self.pattern(route), status, elapsed)
+            return status_line, headers, body
         finally:
             request_id_var.reset(context)
 
@@ -203,10 +261,11 @@ class QueuePollFastPath:
                 self.hosts[key] = allowed
         return allowed
 
-    def route_pattern(self) -> str:
-        if self.route is None:
-            self.route = resolve("/api/queue/token").route
-        return self.route
+    def pattern(self, route: Route) -> str:
+        found = self.patterns.get(route.sample)
+        if found is None:
+            found = self.patterns[route.sample] = resolve(route.sample).route
+        return found
 
 
 # The settings a poll reads, gathered once: read through `settings` they were a tenth of a

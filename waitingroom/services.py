@@ -152,12 +152,23 @@ def queue_poll(*, token: str, user) -> QueueView:
     return _view(event_id=ref.event_id, user_id=user.pk, standing=standing)
 
 
-def queue_poll_counted(*, token: str, user_id: str, counter: str, limit: int, window: int):
-    """`queue_poll` on the Redis store with the caller's per-user throttle counted in the same
+def queue_join_counted(*, event_id, user_id: str, counter: str, limit: int, window: int):
+    """`queue_join` on the Redis store with the caller's per-user throttle counted in the same
     round trip, for the WSGI fast path (waitingroom.fastpath). None for every answer but the
-    plain one: a token that is not the caller's, a place given while Redis was unreachable, no
-    queue open or none in Redis yet, the caller throttled: Django's view answers those. A
-    RedisError is the caller's to handle (it hands the poll to Django, which fails open)."""
+    plain one: no queue open or none in Redis yet, or the caller throttled: Django's view
+    answers those. A RedisError is the caller's to handle (it hands the join to Django, which
+    fails open)."""
+    standing = RedisStore().join_counted(
+        event_id=event_id, user_id=user_id, counter=counter, limit=limit, window=window
+    )
+    if standing is None:
+        return None
+    return _view(event_id=event_id, user_id=user_id, standing=standing)
+
+
+def queue_poll_counted(*, token: str, user_id: str, counter: str, limit: int, window: int):
+    """`queue_poll` as `queue_join_counted` joins: None also for a token that is not the
+    caller's, or a place given while Redis was unreachable."""
     ref = read_place_token(token, user_id=user_id)
     if ref is None or ref.number == 0:
         return None

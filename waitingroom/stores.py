@@ -128,12 +128,27 @@ local function standing(q, number, keys, now, ttl, created)
 end
 """
 
+# With a sixth key and a limit of 0 or more (ARGV[3]), the caller's throttle counter for the
+# window is counted first, as core.throttling counts it (INCR, EXPIRE ARGV[4] seconds when new),
+# and a caller over the limit gets {-3} with the queue untouched: the WSGI fast path
+# (waitingroom.fastpath) counts and joins, or counts and polls, in one round trip.
+_COUNT_CALLER = """
+local function over_limit()
+  if not KEYS[6] or tonumber(ARGV[3]) < 0 then return false end
+  local count = redis.call('INCR', KEYS[6])
+  if count == 1 then redis.call('EXPIRE', KEYS[6], ARGV[4]) end
+  return count > tonumber(ARGV[3])
+end
+"""
+
 _JOIN = (
     _COMMON
+    + _COUNT_CALLER
     + """
 local q = load(KEYS[1])
 if not q then return {-1} end
 if not q.enabled then return {-2} end
+if over_limit() then return {-3} end
 local now = now_ms()
 local ttl = tonumber(ARGV[2])
 sweep(q, KEYS[1], KEYS[3], now)
@@ -155,21 +170,14 @@ return standing(q, number, KEYS, now, ttl, created)
 """
 )
 
-# With a sixth key and a limit of 0 or more (ARGV[3]), the caller's throttle counter for the
-# window is counted first, as core.throttling counts it (INCR, EXPIRE ARGV[4] seconds when new),
-# and a caller over the limit gets {-3} with the place untouched: the WSGI fast path
-# (waitingroom.fastpath) counts and polls in one round trip.
 _POLL = (
     _COMMON
+    + _COUNT_CALLER
     + """
 local q = load(KEYS[1])
 if not q then return {-1} end
 if not q.enabled then return {-2} end
-if KEYS[6] and tonumber(ARGV[3]) >= 0 then
-  local count = redis.call('INCR', KEYS[6])
-  if count == 1 then redis.call('EXPIRE', KEYS[6], ARGV[4]) end
-  if count > tonumber(ARGV[3]) then return {-3} end
-end
+if over_limit() then return {-3} end
 local now = now_ms()
 sweep(q, KEYS[1], KEYS[3], now)
 return standing(q, tonumber(ARGV[1]), KEYS, now, tonumber(ARGV[2]), 0)
@@ -292,14 +300,22 @@ class RedisStore:
             self._load(event_id)
         raise QueueNotOpen()
 
-    def poll_counted(self, *, event_id, number: int, counter: str, limit: int, window: int):
-        """A poll with the caller's throttle counted in the same script call (`counter`, the
+    def join_counted(self, *, event_id, user_id, counter: str, limit: int, window: int):
+        """A join with the caller's throttle counted in the same script call (`counter`, the
         throttle's Redis key; at most `limit` a `window` of seconds). None when Redis alone
-        cannot answer: no state there for this queue (`poll` seeds it from the row), the queue
-        off, or the caller over the limit (the place is not touched then)."""
+        cannot answer: no state there for this queue (`join` seeds it from the row), the queue
+        off, or the caller over the limit (the queue is not touched then)."""
+        return self._counted("join", event_id, str(user_id), counter, limit, window)
+
+    def poll_counted(self, *, event_id, number: int, counter: str, limit: int, window: int):
+        """A poll with the caller's throttle counted, as `join_counted` counts a join."""
+        return self._counted("poll", event_id, number, counter, limit, window)
+
+    def _counted(self, script, event_id, subject, counter, limit, window) -> Standing | None:
         keys = [*_keys(event_id), counter]
-        script = _redis().waitingroom_scripts["poll"]
-        reply = script(keys=keys, args=[number, _ttl() * 1000, limit, window])
+        reply = _redis().waitingroom_scripts[script](
+            keys=keys, args=[subject, _ttl() * 1000, limit, window]
+        )
         return _standing(reply) if reply[0] >= 0 else None
 
     def configure(self, queue: Queue) -> None:

@@ -1,6 +1,7 @@
-"""The queue poll answered in front of Django (waitingroom.fastpath), tested through the WSGI
-application itself: its answers are Django's to the byte, the ones it leaves to Django reach
-Django as they came, and its polls are throttled, logged and counted as Django's are.
+"""The queue join and poll answered in front of Django (waitingroom.fastpath), tested through
+the WSGI application itself: its answers are Django's to the byte, the ones it leaves to Django
+reach Django as they came, and its joins and polls are throttled, logged and counted as
+Django's are.
 
 Each test builds the application as evently/wsgi.py does, around a Django handler that counts
 the requests it is given, and compares with that handler called directly on the same request.
@@ -31,11 +32,11 @@ from core.throttling import UserRateThrottle
 from tests.factories import EventFactory, UserFactory
 from tests.test_operations import run_python
 from tests.waitingroom.conftest import REDIS_TEST_URL, _redis_up, rewind
-from tests.waitingroom.test_queue_api import join, open_queue
+from tests.waitingroom.test_queue_api import join, open_queue, poll
 from waitingroom import stores
-from waitingroom.fastpath import QueuePollFastPath
+from waitingroom.fastpath import QueueFastPath
 from waitingroom.models import Queue
-from waitingroom.views import QueuePlaceView
+from waitingroom.views import QueueJoinView, QueuePlaceView
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +81,7 @@ class CountingDjango:
 @pytest.fixture
 def apps(redis_queues):
     django = CountingDjango()
-    return SimpleNamespace(fast=QueuePollFastPath(django), django=django)
+    return SimpleNamespace(fast=QueueFastPath(django), django=django)
 
 
 def environ(path: str, access: str | None, method: str = "GET", **extra) -> dict:
@@ -171,12 +172,132 @@ def test_a_poll_is_answered_before_django_with_the_views_own_bytes(apps, admin_a
     ]
 
 
+class RedisSnapshot:
+    """The Redis keys of an event's queue as they are now, to put back: so one join can be
+    answered twice, by each path, from the same state."""
+
+    def __init__(self, event_id):
+        self.client = redis.Redis.from_url(REDIS_TEST_URL)
+        self.keys = stores._keys(event_id)
+        self.dumps = {key: self.client.dump(key) for key in self.keys}
+
+    def restore(self) -> None:
+        for key, dump in self.dumps.items():
+            self.client.delete(key)
+            if dump is not None:
+                self.client.restore(key, 0, dump)
+
+
+def join_request(event, access, **extra) -> dict:
+    return environ(f"/api/events/{event.pk}/queue", access, method="POST", **extra)
+
+
+@pytest.mark.parametrize("again", [False, True], ids=["a new place", "the same place again"])
+def test_a_join_is_answered_before_django_with_the_views_own_bytes(apps, admin_api, again):
+    event = EventFactory()
+    open_queue(admin_api, event)
+    join(UserFactory(), event)
+    person = UserFactory()
+    if again:
+        join(person, event)
+    request = join_request(event, tokens_for(person)["access"])
+    before = RedisSnapshot(event.pk)
+
+    fast = call(apps.fast, request)
+    assert apps.django.calls == 0
+    before.restore()
+    django = call(apps.django.handler, request)
+
+    assert fast == django
+    status, headers, body = fast
+    assert status == ("200 OK" if again else "201 Created")
+    assert json.loads(body)["position"] == 2
+    assert dict(headers)["Allow"] == "POST, OPTIONS"
+    assert [name for name, _ in headers] == [
+        "Retry-After",
+        "Content-Type",
+        "Allow",
+        "X-Frame-Options",
+        "Content-Length",
+        "Vary",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+        "X-Request-ID",
+    ]
+    # The place the fast path gave is the person's: a poll through Django finds it.
+    assert poll(person, json.loads(body)["token"]).json()["position"] == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: r.update(REQUEST_METHOD="GET"),
+        lambda r: r.update(REQUEST_METHOD="PUT"),
+        lambda r: r.update(PATH_INFO=r["PATH_INFO"] + "/"),
+        lambda r: r.update(
+            PATH_INFO=r["PATH_INFO"].upper().replace("/API/EVENTS/", "/api/events/")
+        ),
+        lambda r: r.update(PATH_INFO="/api/events/not-an-event/queue"),
+        lambda r: r.update(QUERY_STRING="format=json"),
+        lambda r: r.update(HTTP_ORIGIN="https://shop.example.com"),
+        lambda r: r.update(CONTENT_LENGTH="2", CONTENT_TYPE="application/json"),
+        lambda r: r.update(HTTP_ACCEPT="text/html"),
+    ],
+    ids=[
+        "GET",
+        "PUT",
+        "trailing slash",
+        "an upper-case event id",
+        "not an event id",
+        "query string",
+        "Origin",
+        "a body",
+        "Accept HTML",
+    ],
+)
+def test_joins_out_of_the_plain_one_reach_django_as_they_came(apps, admin_api, change):
+    event = EventFactory()
+    open_queue(admin_api, event)
+    request = join_request(event, tokens_for(UserFactory())["access"])
+    change(request)
+    before = RedisSnapshot(event.pk)
+
+    fast = call(apps.fast, request)
+    assert apps.django.calls == 1
+    before.restore()
+    django = call(apps.django.handler, request)
+    assert fast[0] == django[0]
+    assert fast[2] == django[2]
+
+
+def test_a_join_to_a_queue_redis_does_not_hold_yet_is_djangos(apps, admin_api):
+    event = EventFactory()
+    open_queue(admin_api, event)
+    redis.Redis.from_url(REDIS_TEST_URL).delete(*stores._keys(event.pk))  # as after a restart
+    person = UserFactory()
+
+    status, _, body = call(apps.fast, join_request(event, tokens_for(person)["access"]))
+    assert apps.django.calls == 1  # Django seeds Redis from the queue's row
+    assert status == "201 Created" and json.loads(body)["position"] == 1
+    status, _, _ = call(apps.fast, join_request(event, tokens_for(UserFactory())["access"]))
+    assert apps.django.calls == 1 and status == "201 Created"
+
+
+def test_a_join_to_an_event_without_a_queue_is_djangos_404(apps):
+    event = EventFactory()
+    status, _, body = call(apps.fast, join_request(event, tokens_for(UserFactory())["access"]))
+    assert apps.django.calls == 1
+    assert status.startswith("404") and json.loads(body)["code"] == "not_found"
+    assert not redis.Redis.from_url(REDIS_TEST_URL).exists(*stores._keys(event.pk))
+
+
 def test_a_poll_over_https_carries_hsts_as_djangos_does(redis_queues, admin_api, settings):
     settings.SECURE_HSTS_SECONDS = 3600
     settings.SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     django = CountingDjango()
-    fast = QueuePollFastPath(django)
+    fast = QueueFastPath(django)
     _, access, place = queued(admin_api)
     request = environ(f"/api/queue/{place}", access, HTTP_X_FORWARDED_PROTO="https")
 
@@ -330,7 +451,9 @@ def test_redis_failing_sends_polls_to_djangos_fail_open_for_a_while(apps, admin_
     assert apps.django.calls == 2  # no second try at Redis first: straight to Django
 
 
-def test_polls_before_django_and_through_it_share_the_per_user_throttle(apps, admin_api, settings):
+def test_joins_and_polls_before_django_and_through_it_share_the_per_user_throttle(
+    apps, admin_api, settings
+):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {
@@ -339,21 +462,32 @@ def test_polls_before_django_and_through_it_share_the_per_user_throttle(apps, ad
         },
     }
     _, access, place = queued(admin_api)  # the join counts one
-    request = environ(f"/api/queue/{place}", access)
-    assert call(apps.django.handler, request)[0] == "200 OK"
-    assert [call(apps.fast, request)[0] for _ in range(2)] == ["200 OK", "200 OK"]
+    a_poll = environ(f"/api/queue/{place}", access)
+    assert call(apps.django.handler, a_poll)[0] == "200 OK"
+    assert call(apps.fast, a_poll)[0] == "200 OK"
+    event = EventFactory()
+    open_queue(admin_api, event)
+    assert call(apps.fast, join_request(event, access))[0] == "201 Created"
     assert apps.django.calls == 0
 
-    status, headers, body = call(apps.fast, request)
-    assert apps.django.calls == 1  # over the limit: Django answers, with its 429
-    assert status.startswith("429")
-    assert json.loads(body)["code"] == "throttled"
-    assert int(dict(headers)["Retry-After"]) > 0
+    for request in (a_poll, join_request(event, access)):
+        status, headers, body = call(apps.fast, request)
+        assert status.startswith("429")  # over the limit: Django answers, with its 429
+        assert json.loads(body)["code"] == "throttled"
+        assert int(dict(headers)["Retry-After"]) > 0
+    assert apps.django.calls == 2
+    # the refused join took no place
+    assert int(redis.Redis.from_url(REDIS_TEST_URL).hget(stores._keys(event.pk)[0], "joined")) == 1
 
 
-def test_a_poll_before_django_writes_djangos_request_line(apps, admin_api):
+@pytest.mark.parametrize("kind", ["join", "poll"])
+def test_a_join_or_poll_before_django_writes_djangos_request_line(apps, admin_api, kind):
     person, access, place = queued(admin_api)
-    request = environ(f"/api/queue/{place}", access, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    forwarded = {"HTTP_X_FORWARDED_FOR": "203.0.113.9"}
+    if kind == "join":
+        request = join_request(Queue.objects.get().event, access, **forwarded)
+    else:
+        request = environ(f"/api/queue/{place}", access, **forwarded)
     records = []
     handler = logging.Handler()
     handler.emit = records.append
@@ -375,8 +509,9 @@ def test_a_poll_before_django_writes_djangos_request_line(apps, admin_api):
     assert records[0].getMessage().rsplit(" ", 1)[0] == records[1].getMessage().rsplit(" ", 1)[0]
 
 
-def test_metrics_count_a_poll_before_django_as_djangos_under_the_route(
-    redis_queues, admin_api, monkeypatch
+@pytest.mark.parametrize("kind", ["join", "poll"])
+def test_metrics_count_a_join_or_poll_before_django_as_djangos_under_the_route(
+    redis_queues, admin_api, monkeypatch, kind
 ):
     from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -388,17 +523,24 @@ def test_metrics_count_a_poll_before_django_as_djangos_under_the_route(
     monkeypatch.setattr(metrics, "REQUEST_SECONDS", seconds)
     monkeypatch.setattr(metrics, "_request_children", {})
     django = CountingDjango()  # with RequestMetricsMiddleware, metrics being on
-    fast = QueuePollFastPath(django)
+    fast = QueueFastPath(django)
     _, access, place = queued(admin_api)
-    request = environ(f"/api/queue/{place}", access)
+    if kind == "join":
+        request = join_request(Queue.objects.get().event, access)
+        labels = {"method": "POST", "route": "api/events/<event_id>/queue", "status": "200"}
+    else:
+        request = environ(f"/api/queue/{place}", access)
+        labels = {"method": "GET", "route": "api/queue/<token>", "status": "200"}
+
+    timed = {"route": labels["route"]}
+    before = registry.get_sample_value("t_seconds_count", timed) or 0  # the joins of `queued`
 
     call(fast, request)
     assert django.calls == 0
-    labels = {"method": "GET", "route": "api/queue/<token>", "status": "200"}
     assert registry.get_sample_value("t_requests_total", labels) == 1
     call(django.handler, request)
     assert registry.get_sample_value("t_requests_total", labels) == 2
-    assert registry.get_sample_value("t_seconds_count", {"route": "api/queue/<token>"}) == 2
+    assert registry.get_sample_value("t_seconds_count", timed) == before + 2
 
 
 def test_the_view_the_fast_path_stands_for_has_the_policy_it_mirrors():
@@ -408,12 +550,17 @@ def test_the_view_the_fast_path_stands_for_has_the_policy_it_mirrors():
     assert QueuePlaceView.permission_classes == [ClaimsOnly]
     assert QueuePlaceView.throttle_classes == [UserRateThrottle]
     assert QueuePlaceView.authentication_classes == [ClaimsJWTAuthentication]
+    match = resolve("/api/events/00000000-0000-0000-0000-000000000000/queue")
+    assert match.func.view_class is QueueJoinView
+    assert QueueJoinView.permission_classes == [ClaimsOnly]
+    assert QueueJoinView.throttle_classes == [UserRateThrottle]
+    assert QueueJoinView.authentication_classes == [ClaimsJWTAuthentication]
 
 
 def test_the_wsgi_application_is_django_behind_the_fast_path():
     code = (
-        "import evently.wsgi as w; from waitingroom.fastpath import QueuePollFastPath; "
-        "assert isinstance(w.application, QueuePollFastPath); "
+        "import evently.wsgi as w; from waitingroom.fastpath import QueueFastPath; "
+        "assert isinstance(w.application, QueueFastPath); "
         "assert w.application.django is w.django_application"
     )
     result = run_python(code, DEBUG="false", SECRET_KEY="s" * 50)
