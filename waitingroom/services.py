@@ -79,13 +79,23 @@ def estimated_wait(standing: Standing) -> int:
     return math.ceil(standing.position * 60 / pace)
 
 
+# The longest Retry-After: a long wait's estimate is refreshed at least this often.
+RETRY_AFTER_LONGEST = 30
+
+
 def retry_after(wait_seconds: int) -> int:
-    """When to poll again: a third of the wait, between 1 and 30 seconds, spread ±25% at
-    random so a crowd that joined together does not poll together."""
+    """When to poll again: at the moment the place should be admitted, its estimated wait, so
+    that one poll usually finds it admitted. The rate itself spreads a crowd that joined
+    together: its places come due one after another, so its polls come back at the rate of
+    admissions, not all at once; up to a tenth more at random keeps a long wait's polls from
+    bunching where the estimate rounds to whole seconds (as Retry-After counts them). A wait
+    longer than 30 seconds is looked at again within 30 (three quarters of it at the least),
+    so a queue that speeds up, as lapsed admissions give slots back, is noticed."""
     if wait_seconds <= 0:
         return 1
-    base = min(30.0, max(1.0, wait_seconds / 3))
-    return max(1, round(base * random.uniform(0.75, 1.25)))
+    if wait_seconds > RETRY_AFTER_LONGEST:
+        return round(RETRY_AFTER_LONGEST * random.uniform(0.75, 1.0))
+    return wait_seconds + round(wait_seconds * random.uniform(0.0, 0.1))
 
 
 def _view(*, event_id, user_id, standing: Standing) -> QueueView:

@@ -84,6 +84,27 @@ def test_people_are_admitted_in_arrival_order_at_the_rate(queue_store, admin_api
     }
 
 
+def test_retry_after_points_at_the_moment_a_place_falls_due(queue_store, admin_api):
+    """A crowd that joined together is told to come back one after another, at the rate, and
+    a poll when told finds the place admitted; a wait past 30 seconds is looked at within 30."""
+    event = EventFactory()
+    open_queue(admin_api, event)  # one person every ten seconds
+    people = [UserFactory() for _ in range(4)]
+    answers = [join(person, event) for person in people]
+    waits = [a.json()["estimated_wait_seconds"] for a in answers]
+    retries = [int(a["Retry-After"]) for a in answers]
+    assert waits == [10, 20, 30, 40]
+    for wait, retry in zip(waits[:3], retries[:3], strict=True):
+        assert wait <= retry <= wait * 1.1
+    assert 22 <= retries[3] <= 30
+
+    rewind(event.pk, retries[0])
+    first = poll(people[0], answers[0].json()["token"]).json()
+    second = poll(people[1], answers[1].json()["token"]).json()
+    assert first["status"] == "admitted"
+    assert second["status"] == "waiting"
+
+
 def test_an_admission_keeps_its_token_while_it_lives(queue_store, admin_api, user):
     event = EventFactory()
     open_queue(admin_api, event)
