@@ -33,6 +33,10 @@ worker_class = "sync"
 timeout = int(env("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(env("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). An on-sale's
+# crowd connects all at once: past this queue the kernel drops their SYNs, and each client waits
+# a second, then three, to try again. gunicorn's own default is 2048.
+backlog = int(env("GUNICORN_BACKLOG", "4096"))
 # Recycle workers now and then so a slow leak can never grow without bound.
 max_requests = int(env("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = max_requests // 10

@@ -373,6 +373,21 @@ def test_gunicorn_workers_follow_the_core_count_unless_set(monkeypatch):
     assert config["workers"] == 3
 
 
+@pytest.mark.django_db
+def test_gunicorn_listens_with_a_queue_deep_enough_for_an_on_sale_crowd(monkeypatch):
+    """A crowd connecting at once waits in the listen queue rather than losing its SYNs."""
+    assert load_gunicorn_config(monkeypatch)["backlog"] == 4096
+    assert load_gunicorn_config(monkeypatch, GUNICORN_BACKLOG="512")["backlog"] == 512
+    monkeypatch.delenv("GUNICORN_BACKLOG")
+    with gunicorn(production=True) as (base, _):
+        port = base.rsplit(":", 1)[1]
+        listening = subprocess.run(
+            ["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True
+        ).stdout.split()
+    somaxconn = int(Path("/proc/sys/net/core/somaxconn").read_text())
+    assert int(listening[2]) == min(4096, somaxconn)  # ss: a listener's Send-Q is its backlog
+
+
 def test_gunicorn_gives_workers_a_metrics_directory_emptied_at_start_with_metrics_on(
     monkeypatch, tmp_path
 ):
