@@ -1,5 +1,5 @@
-"""`make bench-instructions`: the app's instructions per booking and per queue poll, counted
-by callgrind.
+"""`make bench-instructions`: the app's instructions per booking and per queue poll and join,
+counted by callgrind.
 
 Time per request moves with whatever else the machine runs; the instructions a process executes
 do not. For each service (Evently and the two floors, each on its own settings) this runs,
@@ -13,7 +13,8 @@ way, N1 and N2 polls, for people waiting (a paused queue) and people admitted (a
 rate has let everyone in). A person polls again and again while waiting, so each process
 polls the same N1 people in turn: the N2 - N1 counted polls are repeat polls, as a worker
 mostly sees them; the first poll of a token a process has not seen (its access token verified
-in full) is counted too, as its own row.
+in full) is counted too, as its own row, and so is a join (`POST /api/events/{id}/queue`), each
+by a person the process has not seen.
 
 The database is prepared like `make bench`'s (fresh, migrated, bench users with tokens); every
 process books or polls its own event, for users no other process books for, so they can run
@@ -62,6 +63,8 @@ POLLS = [
     ("poll-waiting", "waiting", False),
     ("poll-admitted", "admitted", False),
     ("poll-first", "waiting", True),
+    # Each a person joining, as an on-sale's crowd does in its first seconds.
+    ("join", "joining", True),
 ]
 
 
@@ -76,6 +79,11 @@ def booking_environ(token: str, user_id: str, event_id: str) -> dict:
 def poll_environ(token: str, place: str) -> dict:
     """The WSGI environ of a waiting-room poll, as bench/crowd.py sends it."""
     return request_environ("GET", f"/api/queue/{place}", token, b"")
+
+
+def join_environ(token: str, event_id: str) -> dict:
+    """The WSGI environ of joining a waiting room, as bench/crowd.py sends it."""
+    return request_environ("POST", f"/api/events/{event_id}/queue", token, b"")
 
 
 def request_environ(method: str, path: str, token: str, body: bytes) -> dict:
@@ -106,13 +114,19 @@ def request_environ(method: str, path: str, token: str, body: bytes) -> dict:
 
 def child(application: str, count: int, first_user: int, event_id: str) -> int:
     """Under callgrind: book `count` times through the WSGI application, as gunicorn calls it;
-    or, with `event_id` "places:<file>", poll the places listed in that file in turn."""
+    or, with `event_id` "places:<file>", poll the places listed in that file in turn; or, with
+    "joins:<event id>:<file>", join that event's queue as each person listed in the file."""
     module, name = application.split(":")
     app = getattr(__import__(module, fromlist=[name]), name)
     if event_id.startswith("places:"):
         places = [line.split() for line in Path(event_id[7:]).read_text().splitlines()]
         environs = [poll_environ(*places[i % len(places)]) for i in range(count)]
         expected = "200"
+    elif event_id.startswith("joins:"):
+        _, queued_event, path = event_id.split(":", 2)
+        people = Path(path).read_text().split()
+        environs = [join_environ(token, queued_event) for token in people[:count]]
+        expected = "201"
     else:
         people = read_requests()[first_user : first_user + count]
         assert len(people) == count, "not enough bench users"
@@ -141,16 +155,21 @@ def child(application: str, count: int, first_user: int, event_id: str) -> int:
     return 0
 
 
-def join_queue(event_id: str, people: list[tuple[str, str, str]], admitted: bool, path: Path):
+def join_queue(event_id: str, people: list[tuple[str, str, str]], state: str, path: Path):
     """Turn the event's waiting room on (paused, so everyone waits; or at a rate that has let
-    everyone in by the first poll), join `people` to it, and list "<access token> <place
-    token>" in `path` for the polling process."""
+    everyone in by the first poll), and join `people` to it, listing "<access token> <place
+    token>" in `path` for the polling process; or, `state` "joining", list their access
+    tokens for the joining process."""
     from accounts.models import User
     from waitingroom.services import queue_configure, queue_join
 
+    admitted = state == "admitted"
     queue_configure(event_id=event_id, enabled=True, rate=1_000_000 if admitted else 1)
     if not admitted:
         queue_configure(event_id=event_id, paused=True)
+    if state == "joining":
+        path.write_text("".join(f"{token}\n" for token, _, _ in people))
+        return
     lines = []
     for token, user_id, _ in people:
         place = queue_join(event_id=uuid.UUID(event_id), user=User(pk=user_id))
@@ -231,22 +250,25 @@ def section(per_booking: dict[str, float], n1: int, n2: int, redis: bool) -> str
     if POLLS[0][0] not in per_booking:
         lines += ["No Redis answered, so the queue poll was not counted.", ""]
         return "\n".join(lines)
-    waiting, admitted, first = (per_booking[key] for key, _, _ in POLLS)
+    waiting, admitted, first, join = (per_booking[key] for key, _, _ in POLLS)
     lines += [
-        "### Instructions per queue poll",
+        "### Instructions per queue poll and join",
         "",
         f"`GET /api/queue/{{token}}` on a queued event, Redis store, counted the same way "
         f"({n1} and {n2} polls in two processes, metrics off). Each process polls the same "
         f"{n1} people in turn, as a worker sees a person poll again and again while they wait, "
-        "so the counted polls find the access token verified already; the last row is the "
+        "so the counted polls find the access token verified already; the third row is the "
         "first poll of a person the process has not seen (its access token verified in full). "
-        "Against Evently's booking above (whose every request is a new person):",
+        "The last is `POST /api/events/{id}/queue`, each a person joining (a paused queue, so "
+        "everyone waits). Against Evently's booking above (whose every request is a new "
+        "person):",
         "",
         "| request | instructions | / a booking | target |",
         "|---|---:|---:|---:|",
         f"| poll, person waiting | {waiting / 1e6:.3f} M | {waiting / evently:.3f} | ≤ 0.1 |",
         f"| poll, person admitted | {admitted / 1e6:.3f} M | {admitted / evently:.3f} | ≤ 0.1 |",
         f"| first poll of a person, waiting | {first / 1e6:.3f} M | {first / evently:.3f} | |",
+        f"| join, a new person | {join / 1e6:.3f} M | {join / evently:.3f} | |",
         "",
     ]
     return "\n".join(lines)
@@ -289,8 +311,8 @@ def main() -> int:
         key, state, every_one_new = poll
         path = WORK / f"places.{key}.{n}.txt"
         joined = people[i * args.n2 : i * args.n2 + (n if every_one_new else args.n1)]
-        join_queue(events[i], joined, state == "admitted", path)
-        targets.append(f"places:{path}")
+        join_queue(events[i], joined, state, path)
+        targets.append(f"joins:{events[i]}:{path}" if state == "joining" else f"places:{path}")
     print(f"callgrind: {len(runs)} processes, {os.cpu_count()} at a time", flush=True)
     with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
         futures = {
