@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 TEST_STAMP := $(VENV)/.test-installed
+BENCH_STAMP := $(VENV)/.bench-installed
 PORT ?= 8080
 
 .DEFAULT_GOAL := help
@@ -47,6 +48,10 @@ $(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $@ $(RUNTIME_STAMP)
+
+$(BENCH_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	@touch $@ $(RUNTIME_STAMP)
 
 # Development mode (DEBUG on, SQLite unless DATABASE_URL is set).
@@ -93,7 +98,7 @@ screenshot: $(TEST_STAMP)
 	@bash scripts/screenshot.sh
 
 # Needs the local PostgreSQL (BENCH_PG) and wrk, installed from Debian's packages if missing.
-bench: $(RUNTIME_STAMP)
+bench: $(BENCH_STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
