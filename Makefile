@@ -125,6 +125,6 @@ bench-webhooks: $(RUNTIME_STAMP)
 # A flash sale through the checkout (PAYMENT_PROVIDER=dummy, half the checkouts paid, half left
 # to expire) beside plain bookings in the same run, then the expiry of the holds; on the local
 # PostgreSQL, wrk installed from Debian's packages if missing. Into docs/benchmarks.md.
-bench-checkout: $(RUNTIME_STAMP)
+bench-checkout: $(BENCH_STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/checkout.py $(CHECKOUT_BENCH_ARGS)

@@ -219,7 +219,7 @@ def hold_seats(service: Service, event_id: str, count: int) -> int:
 
         return sum(await asyncio.gather(*(one(token) for token in tokens)))
 
-    return asyncio.run(main())
+    return crowd.run(main())
 
 
 @contextmanager

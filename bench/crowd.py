@@ -198,15 +198,13 @@ def run_crowd(port: int, event_id: str, tokens: list[str], queued: bool) -> Tall
             )
         )
 
-    _run(main())
+    run(main())
     return tally
 
 
-def _run(coroutine) -> None:
-    if uvloop is not None:
-        uvloop.run(coroutine)
-    else:
-        asyncio.run(coroutine)
+def run(coroutine):
+    """Run the client's coroutine to its end, on uvloop when it is installed."""
+    return uvloop.run(coroutine) if uvloop is not None else asyncio.run(coroutine)
 
 
 def order_violations(observed: list[tuple[float, int, bool]]) -> int:
@@ -239,5 +237,5 @@ def poll_load(port: int, token_pairs: list[tuple[str, str]], seconds: float, tal
         deadline = time.monotonic() + seconds
         await asyncio.gather(*(poller(a, p, deadline) for a, p in token_pairs))
 
-    _run(main())
+    run(main())
     return tally.count("poll-load", 200)

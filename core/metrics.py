@@ -350,7 +350,7 @@ _request_children: dict = {}
 def count_request(method: str, route: str, status: int, seconds: float) -> None:
     """Count and time one request answered on `route` (its URL pattern, or "unmatched"):
     RequestMetricsMiddleware for every request Django answers, waitingroom.fastpath for the
-    polls it answers before Django."""
+    joins and polls it answers before Django."""
     key = (method if method in _METHODS else "other", route, status)
     children = _request_children.get(key)
     if children is None:

@@ -62,7 +62,7 @@ def request_id_from(incoming: str) -> str:
 def log_request(*, method, path, status, started, request_id, user_id, remote_addr) -> None:
     """The request's line on `evently.request`; `user_id` and `remote_addr` are called only
     when the line is written. RequestLogMiddleware writes it for every request Django answers,
-    and waitingroom.fastpath for the polls it answers before Django."""
+    and waitingroom.fastpath for the joins and polls it answers before Django."""
     duration_ms = round((time.monotonic() - started) * 1000, 1)
     level = logging.ERROR if status >= 500 else logging.INFO
     if not request_logger.isEnabledFor(level):

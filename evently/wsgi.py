@@ -1,8 +1,8 @@
 """WSGI entry point: `gunicorn evently.wsgi:application`.
 
-Django's application, with the waiting room's poll answered in front of it when Redis holds
-the queues (waitingroom.fastpath): every other request, and every poll that is not the plain
-one, reaches Django as it came.
+Django's application, with the waiting room's join and poll answered in front of it when
+Redis holds the queues (waitingroom.fastpath): every other request, and every join or poll
+that is not the plain one, reaches Django as it came.
 """
 
 import os

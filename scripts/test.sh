@@ -46,6 +46,12 @@ if [ ! -x /usr/sbin/nginx ] && [ "$(id -u)" = 0 ]; then
     || echo "Could not install nginx: tests/test_proxy.py will not run." >&2
 fi
 
+# tests/test_deployment.py reads gunicorn's listen queue with ss (Debian's iproute2).
+if ! command -v ss >/dev/null && [ "$(id -u)" = 0 ]; then
+  (apt-get update -qq && apt-get install -y -qq iproute2 >/dev/null) \
+    || echo "Could not install iproute2: the listen-queue test will fail." >&2
+fi
+
 # tests/test_alert_rules.py checks deploy/prometheus/ with Debian's promtool (package prometheus).
 if ! command -v promtool >/dev/null && [ "$(id -u)" = 0 ]; then
   (apt-get update -qq && apt-get install -y -qq prometheus >/dev/null) \

@@ -356,7 +356,13 @@ def test_the_build_context_leaves_out_local_state_and_secrets():
 
 
 def load_gunicorn_config(monkeypatch, **env) -> dict:
-    for name in ("WEB_CONCURRENCY", "PORT", "GUNICORN_BIND", "GUNICORN_ACCESS_LOG"):
+    for name in (
+        "WEB_CONCURRENCY",
+        "PORT",
+        "GUNICORN_BIND",
+        "GUNICORN_ACCESS_LOG",
+        "GUNICORN_BACKLOG",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -378,7 +384,7 @@ def test_gunicorn_listens_with_a_queue_deep_enough_for_an_on_sale_crowd(monkeypa
     """A crowd connecting at once waits in the listen queue rather than losing its SYNs."""
     assert load_gunicorn_config(monkeypatch)["backlog"] == 4096
     assert load_gunicorn_config(monkeypatch, GUNICORN_BACKLOG="512")["backlog"] == 512
-    monkeypatch.delenv("GUNICORN_BACKLOG")
+    monkeypatch.delenv("GUNICORN_BACKLOG")  # the server below starts with the default
     with gunicorn(production=True) as (base, _):
         port = base.rsplit(":", 1)[1]
         listening = subprocess.run(

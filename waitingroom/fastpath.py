@@ -29,8 +29,11 @@ that is not the caller's, a place given while Redis was out, a queue that is clo
 in Redis, a caller over the throttle's limit, a throttle cache that is not this Redis, or Redis
 failing (after which the fast path stands aside for a few seconds, so an outage does not cost
 every request two attempts). Django's answers to those are its own, 401, 404, 429 and the
-fail-open alike. tests/waitingroom/test_fastpath.py holds
-the two paths to the same bytes.
+fail-open alike. tests/waitingroom/test_fastpath.py holds the two paths to the same bytes.
+
+One difference it accepts: when Redis runs a join's script but its answer is lost (the socket's
+one-second timeout), Django joins again and finds the place taken, so the person gets it with
+200 rather than 201, and the throttle counts them twice. A poll retried that way is the same.
 
 What a join or poll answered here does not do: open a database connection, send Django's
 request_started and request_finished signals (whose handlers only close old database
@@ -70,7 +73,7 @@ from waitingroom import services, views
 # The Accept headers DRF's negotiation answers with JSON; any other goes to Django, which
 # may answer 406.
 _ACCEPTS = frozenset({None, "*/*", "application/json"})
-# After Redis failed, polls go to Django for this long (its fail-open answers them).
+# After Redis failed, joins and polls go to Django for this long (its fail-open answers them).
 _STAND_ASIDE_SECONDS = 5.0
 _ROLES = frozenset(User.Role.values)
 
@@ -85,16 +88,16 @@ class Route(NamedTuple):
     pattern: re.Pattern
     allow: str
     sample: str
-    run: Callable
+    run: Callable[[re.Match, str, dict], tuple[services.QueueView | None, str]]
 
 
-def _join(match, user_id: str, counter: dict):
-    view = services.queue_join_counted(event_id=uuid.UUID(match[1]), user_id=user_id, **counter)
+def _join(match: re.Match, user_id: str, throttle: dict):
+    view = services.queue_join_counted(event_id=uuid.UUID(match[1]), user_id=user_id, **throttle)
     return view, "201 Created" if view is not None and view.created else "200 OK"
 
 
-def _poll(match, user_id: str, counter: dict):
-    return services.queue_poll_counted(token=match[1], user_id=user_id, **counter), "200 OK"
+def _poll(match: re.Match, user_id: str, throttle: dict):
+    return services.queue_poll_counted(token=match[1], user_id=user_id, **throttle), "200 OK"
 
 
 ROUTES = (
@@ -143,8 +146,9 @@ class QueueFastPath:
                 self.hsts += "; includeSubDomains"
             if settings.SECURE_HSTS_PRELOAD:
                 self.hsts += "; preload"
+        # CorsMiddleware's test, on a path of each route.
         self.cors = {
-            r.prefix: re.match(settings.CORS_URLS_REGEX, r.prefix) is not None for r in ROUTES
+            r.prefix: re.match(settings.CORS_URLS_REGEX, r.sample) is not None for r in ROUTES
         }
         self.security_headers = _security_headers()
 
@@ -185,12 +189,12 @@ class QueueFastPath:
         user_id = self.caller(environ)
         if user_id is None:
             return None
-        counter = _counter(user_id, config)
+        throttle = _throttle(user_id, config)
         request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID", ""))
         context = request_id_var.set(request_id)
         try:
             try:
-                view, status_line = route.run(match, user_id, counter)
+                view, status_line = route.run(match, user_id, throttle)
             except RedisError:
                 self.stand_aside_until = time.monotonic() + _STAND_ASIDE_SECONDS
                 return None
@@ -268,8 +272,8 @@ class QueueFastPath:
         return found
 
 
-# The settings a poll reads, gathered once: read through `settings` they were a tenth of a
-# poll's instructions. A setting changed (by a test) gathers them again.
+# The settings a join or poll reads, gathered once: read through `settings` they were a tenth
+# of a poll's instructions. A setting changed (by a test) gathers them again.
 _config: SimpleNamespace | None = None
 
 
@@ -279,7 +283,8 @@ def _configure() -> SimpleNamespace:
     if settings.DEBUG and not allowed_hosts:
         allowed_hosts = [".localhost", "127.0.0.1", "[::1]"]
     # The throttles count in the queues' Redis only when the default cache is that Redis;
-    # otherwise polls are Django's (`counter` None). Its key function is the backend's.
+    # otherwise joins and polls are Django's (`redis` False). Its key function is the
+    # backend's.
     cache = caches[DEFAULT_CACHE_ALIAS]
     counted_here = isinstance(cache, RedisCache) and cache._servers == [settings.REDIS_URL]
     rate = drf_settings.DEFAULT_THROTTLE_RATES.get(UserRateThrottle.scope)
@@ -303,7 +308,7 @@ def _settings_changed(**kwargs) -> None:
     _config = None
 
 
-def _counter(user_id: str, config) -> dict:
+def _throttle(user_id: str, config) -> dict:
     """UserRateThrottle's Redis key, limit and window for this caller now; a limit of -1 when
     its rate is off."""
     if config.rate is None:

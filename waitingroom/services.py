@@ -95,7 +95,7 @@ def retry_after(wait_seconds: int) -> int:
         return 1
     if wait_seconds > RETRY_AFTER_LONGEST:
         return round(RETRY_AFTER_LONGEST * random.uniform(0.75, 1.0))
-    return wait_seconds + round(wait_seconds * random.uniform(0.0, 0.1))
+    return min(RETRY_AFTER_LONGEST, wait_seconds + round(wait_seconds * random.uniform(0.0, 0.1)))
 
 
 def _view(*, event_id, user_id, standing: Standing) -> QueueView:

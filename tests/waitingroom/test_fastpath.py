@@ -242,6 +242,7 @@ def test_a_join_is_answered_before_django_with_the_views_own_bytes(apps, admin_a
         lambda r: r.update(QUERY_STRING="format=json"),
         lambda r: r.update(HTTP_ORIGIN="https://shop.example.com"),
         lambda r: r.update(CONTENT_LENGTH="2", CONTENT_TYPE="application/json"),
+        lambda r: r.update(HTTP_TRANSFER_ENCODING="chunked"),
         lambda r: r.update(HTTP_ACCEPT="text/html"),
     ],
     ids=[
@@ -253,6 +254,7 @@ def test_a_join_is_answered_before_django_with_the_views_own_bytes(apps, admin_a
         "query string",
         "Origin",
         "a body",
+        "a chunked body",
         "Accept HTML",
     ],
 )
@@ -269,6 +271,16 @@ def test_joins_out_of_the_plain_one_reach_django_as_they_came(apps, admin_api, c
     django = call(apps.django.handler, request)
     assert fast[0] == django[0]
     assert fast[2] == django[2]
+
+
+def test_a_join_to_a_closed_queue_is_djangos_404(apps, admin_api):
+    event = EventFactory()
+    open_queue(admin_api, event)
+    Queue.objects.update(enabled=False)
+    redis.Redis.from_url(REDIS_TEST_URL).hset(stores._keys(event.pk)[0], "enabled", "0")
+    status, _, body = call(apps.fast, join_request(event, tokens_for(UserFactory())["access"]))
+    assert apps.django.calls == 1
+    assert status.startswith("404") and json.loads(body)["code"] == "not_found"
 
 
 def test_a_join_to_a_queue_redis_does_not_hold_yet_is_djangos(apps, admin_api):
@@ -373,6 +385,41 @@ def test_tokens_the_fast_path_does_not_take_get_djangos_own_answer(apps, admin_a
 
 
 @pytest.mark.parametrize(
+    ("access", "status"),
+    [
+        (lambda person: None, 401),
+        (lambda person: "not-a-jwt", 401),
+        (other_key_token, 401),
+        (expired_token, 401),
+        (refresh_token, 401),
+        (roleless_token, 201),
+    ],
+    ids=[
+        "no token",
+        "not a token",
+        "signed with another key",
+        "expired",
+        "a refresh token",
+        "no role claim",
+    ],
+)
+def test_joins_with_tokens_the_fast_path_does_not_take_get_djangos_own_answer(
+    apps, admin_api, access, status
+):
+    event = EventFactory()
+    open_queue(admin_api, event)
+    request = join_request(event, access(UserFactory()))
+    before = RedisSnapshot(event.pk)
+
+    fast = call(apps.fast, request)
+    assert apps.django.calls == 1
+    before.restore()
+    django = call(apps.django.handler, request)
+    assert fast[0] == django[0] and fast[0].startswith(str(status))
+    assert fast[2] == django[2] if status == 401 else json.loads(fast[2])["position"] == 1
+
+
+@pytest.mark.parametrize(
     "change",
     [
         lambda r: r.update(REQUEST_METHOD="HEAD"),
@@ -383,6 +430,7 @@ def test_tokens_the_fast_path_does_not_take_get_djangos_own_answer(apps, admin_a
         lambda r: r.update(HTTP_ACCEPT="text/html"),
         lambda r: r.update(HTTP_HOST="evil.example.com"),
         lambda r: r.update(CONTENT_LENGTH="2", CONTENT_TYPE="application/json"),
+        lambda r: r.update(HTTP_TRANSFER_ENCODING="chunked"),
         lambda r: r.update(PATH_INFO=r["PATH_INFO"][:-2] + "xx"),
         lambda r: r.update(PATH_INFO="/api/queue/not-a-place"),
     ],
@@ -395,6 +443,7 @@ def test_tokens_the_fast_path_does_not_take_get_djangos_own_answer(apps, admin_a
         "Accept HTML",
         "Host not allowed",
         "a body",
+        "a chunked body",
         "a changed place token",
         "not a place token",
     ],
@@ -436,17 +485,25 @@ def test_a_closed_queue_is_djangos_404(apps, admin_api):
     assert status.startswith("404") and json.loads(body)["code"] == "not_found"
 
 
-def test_redis_failing_sends_polls_to_djangos_fail_open_for_a_while(apps, admin_api, settings):
+@pytest.mark.parametrize("kind", ["join", "poll"])
+def test_redis_failing_sends_joins_and_polls_to_djangos_fail_open_for_a_while(
+    apps, admin_api, settings, kind
+):
     _, access, place = queued(admin_api)
+    event = Queue.objects.get().event
     down = "redis://127.0.0.1:1/0"
     settings.REDIS_URL = down
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": down}
     }
-    request = environ(f"/api/queue/{place}", access)
+    if kind == "join":
+        request = join_request(event, tokens_for(UserFactory())["access"])
+    else:
+        request = environ(f"/api/queue/{place}", access)
     first = call(apps.fast, request)
     assert apps.django.calls == 1
-    assert first[0] == "200 OK" and json.loads(first[2])["status"] == "admitted"
+    assert first[0] == ("201 Created" if kind == "join" else "200 OK")
+    assert json.loads(first[2])["status"] == "admitted"
     call(apps.fast, request)
     assert apps.django.calls == 2  # no second try at Redis first: straight to Django
 
@@ -509,7 +566,7 @@ def test_a_join_or_poll_before_django_writes_djangos_request_line(apps, admin_ap
     assert records[0].getMessage().rsplit(" ", 1)[0] == records[1].getMessage().rsplit(" ", 1)[0]
 
 
-@pytest.mark.parametrize("kind", ["join", "poll"])
+@pytest.mark.parametrize("kind", ["new join", "join again", "poll"])
 def test_metrics_count_a_join_or_poll_before_django_as_djangos_under_the_route(
     redis_queues, admin_api, monkeypatch, kind
 ):
@@ -525,22 +582,35 @@ def test_metrics_count_a_join_or_poll_before_django_as_djangos_under_the_route(
     django = CountingDjango()  # with RequestMetricsMiddleware, metrics being on
     fast = QueueFastPath(django)
     _, access, place = queued(admin_api)
-    if kind == "join":
-        request = join_request(Queue.objects.get().event, access)
-        labels = {"method": "POST", "route": "api/events/<event_id>/queue", "status": "200"}
+    event = Queue.objects.get().event
+    join_route = {"method": "POST", "route": "api/events/<event_id>/queue"}
+    if kind == "new join":
+        request = join_request(event, tokens_for(UserFactory())["access"])
+        labels = {**join_route, "status": "201"}
+    elif kind == "join again":
+        request = join_request(event, access)
+        labels = {**join_route, "status": "200"}
     else:
         request = environ(f"/api/queue/{place}", access)
         labels = {"method": "GET", "route": "api/queue/<token>", "status": "200"}
 
     timed = {"route": labels["route"]}
-    before = registry.get_sample_value("t_seconds_count", timed) or 0  # the joins of `queued`
+
+    def counted():  # the joins of `queued` count too
+        return [
+            registry.get_sample_value("t_requests_total", labels) or 0,
+            registry.get_sample_value("t_seconds_count", timed) or 0,
+        ]
+
+    before = counted()
+    redis_before = RedisSnapshot(event.pk)
 
     call(fast, request)
     assert django.calls == 0
-    assert registry.get_sample_value("t_requests_total", labels) == 1
+    assert counted() == [before[0] + 1, before[1] + 1]
+    redis_before.restore()  # so that Django's answer to a new join is a 201 too
     call(django.handler, request)
-    assert registry.get_sample_value("t_requests_total", labels) == 2
-    assert registry.get_sample_value("t_seconds_count", timed) == before + 2
+    assert counted() == [before[0] + 2, before[1] + 2]
 
 
 def test_the_view_the_fast_path_stands_for_has_the_policy_it_mirrors():
