@@ -31,11 +31,11 @@ def general_admission() -> None:
         cursor.execute(
             """
             INSERT INTO events_tickettype (id, event_id, name, description, price, quota,
-                available, booked, held, sales_start, sales_end, max_per_booking, position,
-                is_active, created_at, updated_at)
+                available, booked, held, revenue, sales_start, sales_end, max_per_booking,
+                position, is_active, created_at, updated_at)
             SELECT gen_random_uuid(), e.id, 'General admission', '', e.price, e.total_capacity,
-                e.available_seats, e.booked_seats, e.held_seats, NULL, NULL, 10, 0, true, now(),
-                now()
+                e.available_seats, e.booked_seats, e.held_seats, e.revenue, NULL, NULL, 10, 0,
+                true, now(), now()
             FROM events_event e
             WHERE NOT EXISTS (SELECT 1 FROM events_tickettype t WHERE t.event_id = e.id)
             """

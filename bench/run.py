@@ -816,7 +816,7 @@ def bulk_bookings(count: int) -> None:
         cursor.execute(
             """
             UPDATE events_tickettype t SET booked = e.booked_seats,
-                available = e.available_seats, held = e.held_seats
+                available = e.available_seats, held = e.held_seats, revenue = e.revenue
             FROM events_event e WHERE t.event_id = e.id AND e.name LIKE 'Sales %%'
             """
         )

@@ -296,7 +296,11 @@ def _confirm(event: Event, booking: Booking, *, from_held: bool, now: datetime) 
     )
     for item in _items(booking):
         move_type_seats(
-            event, item.ticket_type_id, **{source: -item.quantity}, booked=item.quantity
+            event,
+            item.ticket_type_id,
+            **{source: -item.quantity},
+            booked=item.quantity,
+            revenue=item.amount,
         )
     booking.status = Status.CONFIRMED
     booking.save(update_fields=["status", "updated_at"])

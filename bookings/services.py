@@ -206,8 +206,9 @@ def booking_confirm(
         return booking
     source = "held" if from_held else "available"
     move_seats(event, **{source: -quantity}, booked=quantity, revenue=priced.total, bookings=1)
-    for ticket_type, q in lines:
-        move_type_seats(event, ticket_type.pk, **{source: -q}, booked=q)
+    for item in priced.items:
+        q = item.quantity
+        move_type_seats(event, item.ticket_type_id, **{source: -q}, booked=q, revenue=item.amount)
     booking = _record_booking(event=event, user=user, priced=priced, voucher=voucher)
     sales.record_booking(booking, converted=from_held)
     logger.info("booking confirmed", extra={"booking_id": str(booking.pk)})
@@ -534,7 +535,11 @@ def booking_cancel(*, booking_id, actor: User) -> Booking:
         booking.item_list = list(booking.items.select_related("ticket_type"))
         for item in booking.item_list:
             move_type_seats(
-                event, item.ticket_type_id, available=item.quantity, booked=-item.quantity
+                event,
+                item.ticket_type_id,
+                available=item.quantity,
+                booked=-item.quantity,
+                revenue=-item.amount,
             )
         _cancelled_notice(event, booking)
         signals.bookings_cancelled.send(sender=Booking, bookings=[booking])
@@ -584,13 +589,16 @@ def booking_cancel_all(*, event: Event) -> list[Booking]:
         move_seats(
             event, available=tickets, booked=-tickets, revenue=-amount, bookings=-len(confirmed)
         )
-        per_type: dict = {}
+        per_type: dict = {}  # type -> (tickets, amount)
         for booking in confirmed:
             for item in booking.item_rows:
-                per_type[item.ticket_type_id] = per_type.get(item.ticket_type_id, 0) + item.quantity
+                tickets, total = per_type.get(item.ticket_type_id, (0, Decimal("0.00")))
+                per_type[item.ticket_type_id] = (tickets + item.quantity, total + item.amount)
         for ticket_type_id in sorted(per_type):
-            quantity = per_type[ticket_type_id]
-            move_type_seats(event, ticket_type_id, available=quantity, booked=-quantity)
+            quantity, total = per_type[ticket_type_id]
+            move_type_seats(
+                event, ticket_type_id, available=quantity, booked=-quantity, revenue=-total
+            )
     return bookings
 
 

@@ -333,7 +333,9 @@ def _take_sql() -> str:
     e = {name: _column(Event, name) for name in (
         "id", "price", "available_seats", "booked_seats", "revenue", "confirmed_bookings",
     )}  # fmt: skip
-    t = {name: _column(TicketType, name) for name in ("id", "event", "available", "booked")}
+    t = {name: _column(TicketType, name) for name in (
+        "id", "event", "available", "booked", "revenue",
+    )}  # fmt: skip
     # The row is found by its key alone: the other values are compared with IS NOT DISTINCT
     # FROM, which no index answers. With `=`, and a range on the time, the planner may take the
     # index on the event's time (or the upcoming events' partial one) for the row, and scan
@@ -358,7 +360,8 @@ def _take_sql() -> str:
     # says so. A subquery of one value (an InitPlan) runs before the type row is looked for.
     typed = (
         f"UPDATE {_table(TicketType)} t SET "
-        f"{t['available']} = t.{t['available']} - {_Q}, {t['booked']} = t.{t['booked']} + {_Q} "
+        f"{t['available']} = t.{t['available']} - {_Q}, {t['booked']} = t.{t['booked']} + {_Q}, "
+        f"{t['revenue']} = ROUND(t.{t['revenue']} + %s, 2) + 0 "
         f"WHERE t.{t['id']} = %s AND t.{t['event']} = (SELECT {e['id']} FROM locked) "
         f"AND t.{t['available']} >= {_Q} "
         f"RETURNING t.{t['event']}"
@@ -468,7 +471,7 @@ def book_free_seats(
         MAX_TICKETS_PER_PERSON,
         buyer,  # the live account
     ]
-    typed = [ticket_type.pk]
+    typed = [amount, ticket_type.pk]  # the one item's amount is the booking's
     taken = [amount]
     sale = [ops.adapt_datefield_value(sales_day[0]), sales_day[1], 1, quantity, amount, 0, 0]
     params = [

@@ -170,6 +170,9 @@ class TicketType(models.Model):
     the event's capacity caps every quota: quotas may add up to more than the capacity. The
     counters move only with the event row locked, then the type rows by id
     (`core.locks.TICKET_TYPES`), and the database refuses any write that breaks the sum.
+    `revenue` moves with `booked`: the amount of the type's confirmed booking items (before
+    any voucher's discount, which the event's revenue counts off), so staff figures read it
+    rather than sum the items.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -181,6 +184,7 @@ class TicketType(models.Model):
     available = models.PositiveIntegerField()
     booked = models.PositiveIntegerField(default=0)
     held = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     # A null bound is open: on sale from creation, or until the event starts.
     sales_start = models.DateTimeField(null=True, blank=True)
     sales_end = models.DateTimeField(null=True, blank=True)
@@ -207,6 +211,9 @@ class TicketType(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(price__gte=0), name="events_tickettype_price_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(revenue__gte=0), name="events_tickettype_revenue_non_negative"
             ),
             models.CheckConstraint(
                 condition=Q(max_per_booking__gte=1, max_per_booking__lte=10),

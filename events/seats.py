@@ -67,21 +67,31 @@ def lock_ticket_types(event: Event) -> dict:
 
 
 def move_type_seats(
-    event: Event, ticket_type_id, *, available: int = 0, booked: int = 0, held: int = 0
+    event: Event,
+    ticket_type_id,
+    *,
+    available: int = 0,
+    booked: int = 0,
+    held: int = 0,
+    revenue: Decimal = ZERO,
 ) -> None:
     """Apply a balanced change to one of a locked event's (locked) types' counters, in the
-    database and on `event.locked_types`. The caller moves the event's counters too."""
+    database and on `event.locked_types`. The caller moves the event's counters too.
+    `revenue` moves with `booked`: the amount of the type's items confirmed, or cancelled when
+    negative."""
     if available + booked + held != 0:
         raise ValueError("seat moves must balance")
     TicketType.objects.filter(pk=ticket_type_id).update(
         available=F("available") + available,
         booked=F("booked") + booked,
         held=F("held") + held,
+        revenue=_revenue_plus(revenue),
     )
     ticket_type = event.locked_types[ticket_type_id]
     ticket_type.available += available
     ticket_type.booked += booked
     ticket_type.held += held
+    ticket_type.revenue += revenue
 
 
 def move_seats(

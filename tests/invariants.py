@@ -53,18 +53,18 @@ def assert_books_balance(event: Event) -> None:
 
 def assert_types_balance(event: Event) -> None:
     """Each type's counters against its rows: confirmed tickets of the type (booking items of
-    confirmed bookings) and seats of the type held by offers; and no waiting entry that fits
-    both its type's and the event's free seats."""
+    confirmed bookings) and their amounts, and seats of the type held by offers; and no
+    waiting entry that fits both its type's and the event's free seats."""
     event.refresh_from_db()
     types = list(event.ticket_types.all())
     assert types, "every event has a ticket type"
     for ticket_type in types:
-        booked = (
-            BookingItem.objects.filter(
-                ticket_type=ticket_type, booking__status="confirmed"
-            ).aggregate(n=Sum("quantity"))["n"]
-            or 0
-        )
+        confirmed = BookingItem.objects.filter(
+            ticket_type=ticket_type, booking__status="confirmed"
+        ).aggregate(n=Sum("quantity"), amount=Sum("amount"))
+        booked = confirmed["n"] or 0
+        # The revenue counter staff figures read: the confirmed items' amounts.
+        assert ticket_type.revenue == (confirmed["amount"] or 0), (ticket_type, confirmed)
         held = (
             WaitlistEntry.objects.filter(ticket_type=ticket_type, status="offered").aggregate(
                 n=Sum("quantity")
