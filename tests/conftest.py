@@ -2,7 +2,9 @@ import os
 import uuid
 
 import pytest
+import time_machine
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tokens import tokens_for
@@ -103,3 +105,11 @@ def admin_api(admin_user):
 @pytest.fixture
 def scanner_api(scanner_user):
     return client_for(scanner_user)
+
+
+@pytest.fixture
+def one_throttle_window():
+    """The clock stands still for the test: throttles count in fixed windows (a minute, say),
+    and a test whose requests straddled the turn of one would see its count start again."""
+    with time_machine.travel(timezone.now(), tick=False):
+        yield

@@ -76,7 +76,7 @@ def every_kind_of_route(api, anon, event) -> dict[str, int]:
 
 
 def test_with_redis_on_a_closed_port_every_route_answers_and_health_is_degraded(
-    settings, caplog, anon_api, login_rate
+    settings, caplog, anon_api, login_rate, one_throttle_window
 ):
     use_redis(settings, f"redis://127.0.0.1:{free_port()}/3")
     user = UserFactory(email="ann@example.com")

@@ -624,7 +624,7 @@ def login_rate(settings):
 
 
 def test_admin_login_is_throttled_per_address_like_the_api_login(
-    login_rate, client, anon_api, admin_user
+    login_rate, client, anon_api, admin_user, one_throttle_window
 ):
     login_rate("2/min")
     guess = {"username": admin_user.email, "password": "guess"}

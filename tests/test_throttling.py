@@ -13,6 +13,9 @@ from core.throttling import LoginRateThrottle
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 
+# Every count here is of one window.
+pytestmark = pytest.mark.usefixtures("one_throttle_window")
+
 
 @pytest.fixture
 def login_rate(settings):

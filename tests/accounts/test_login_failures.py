@@ -15,7 +15,7 @@ from core.models import ThrottleCounter
 from tests.factories import PASSWORD, AdminFactory, UserFactory
 from tests.problems import assert_problem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_throttle_window")]
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@ import pytest
 
 from tests.problems import assert_problem
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("one_throttle_window")]
 
 
 def test_login_is_throttled_per_client_address(anon_api, settings):
