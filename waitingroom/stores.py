@@ -269,8 +269,9 @@ def _standing(reply) -> Standing:
 class RedisStore:
     name = "redis"
 
-    def _run(self, script, event_id, args):
-        return _redis().waitingroom_scripts[script](keys=_keys(event_id), args=args)
+    def _run(self, script, event_id, args, *more_keys):
+        keys = [*_keys(event_id), *more_keys]
+        return _redis().waitingroom_scripts[script](keys=keys, args=args)
 
     def _load(self, event_id) -> None:
         """Redis has no state for this queue (never configured there, or its keys were lost):
@@ -312,10 +313,7 @@ class RedisStore:
         return self._counted("poll", event_id, number, counter, limit, window)
 
     def _counted(self, script, event_id, subject, counter, limit, window) -> Standing | None:
-        keys = [*_keys(event_id), counter]
-        reply = _redis().waitingroom_scripts[script](
-            keys=keys, args=[subject, _ttl() * 1000, limit, window]
-        )
+        reply = self._run(script, event_id, [subject, _ttl() * 1000, limit, window], counter)
         return _standing(reply) if reply[0] >= 0 else None
 
     def configure(self, queue: Queue) -> None:
