@@ -598,31 +598,15 @@ def onsale_with_queue(sale: FlashSale, sustained: float, booking_app_ms: float) 
         "crowd": size,
         "rate_per_minute": round(sustained * 60),
         "sustained": sustained,
-        "queued_rps": crowd.booking_rate(with_queue.booked_at),
-        "queued_bookings": len(with_queue.booked_at),
-        "queued_booking_p99": with_queue.p99("booking"),
-        "poll_p99": with_queue.p99("poll"),
-        "join_p99": with_queue.p99("join"),
-        "polls": with_queue.count("poll"),
-        "queued_5xx": with_queue.server_errors() + load.server_errors(),
-        "queued_timeouts": sum(with_queue.timeouts.values()),
-        "order_violations": crowd.order_violations(with_queue.observed),
-        "observations": len(with_queue.observed),
+        # The poll load's answers count among the queued crowd's 5xx.
+        "queued": queued_figures(with_queue, extra_5xx=load.server_errors()),
         "poll_app_ms": poll_app_ms,
         "booking_app_ms": booking_app_ms,
         "queued_app_s": queued_app,
         "queued_cpu_s": queued_cpu,
         "queued_wall_s": queued_wall,
         "cores": os.cpu_count(),
-        "guided_rate_per_minute": guided_rate,
-        "guided_rps": crowd.booking_rate(guided.booked_at),
-        "guided_bookings": len(guided.booked_at),
-        "guided_booking_p99": guided.p99("booking"),
-        "guided_poll_p99": guided.p99("poll"),
-        "guided_join_p99": guided.p99("join"),
-        "guided_timeouts": sum(guided.timeouts.values()),
-        "guided_5xx": guided.server_errors(),
-        "guided_order_violations": crowd.order_violations(guided.observed),
+        "guided": {**queued_figures(guided), "rate_per_minute": guided_rate},
         "open_rps": crowd.booking_rate(without.booked_at),
         "open_bookings": len(without.booked_at),
         "open_p99": without.p99("booking"),
@@ -631,8 +615,8 @@ def onsale_with_queue(sale: FlashSale, sustained: float, booking_app_ms: float) 
         "open_409": without.count("booking", 409),
         "open_5xx": without.server_errors(),
     }
-    errors = result["queued_5xx"] + result["guided_5xx"]
-    out_of_order = result["order_violations"] + result["guided_order_violations"]
+    errors = sum(result[run]["5xx"] for run in ("queued", "guided"))
+    out_of_order = sum(result[run]["order_violations"] for run in ("queued", "guided"))
     if errors or out_of_order:
         sale.problems.append(
             f"on-sale with a queue: {errors} 5xx, {out_of_order} answers out of arrival order"
@@ -641,11 +625,28 @@ def onsale_with_queue(sale: FlashSale, sustained: float, booking_app_ms: float) 
     return result
 
 
+def queued_figures(tally: crowd.Tally, extra_5xx: int = 0) -> dict:
+    """What a crowd with the queue got: its admitted bookings, latencies and faults."""
+    return {
+        "rps": crowd.booking_rate(tally.booked_at),
+        "bookings": len(tally.booked_at),
+        "booking_p99": tally.p99("booking"),
+        "poll_p99": tally.p99("poll"),
+        "join_p99": tally.p99("join"),
+        "polls": tally.count("poll"),
+        "timeouts": sum(tally.timeouts.values()),
+        "5xx": tally.server_errors() + extra_5xx,
+        "order_violations": crowd.order_violations(tally.observed),
+        "observations": len(tally.observed),
+    }
+
+
 def queue_section(q: dict) -> list[str]:
     def verdict(ok: bool) -> str:
         return "yes" if ok else "**no**"
 
-    ratio = q["queued_rps"] / q["sustained"] if q["sustained"] else 0.0
+    queued, guided = q["queued"], q["guided"]
+    ratio = queued["rps"] / q["sustained"] if q["sustained"] else 0.0
     spent = q["queued_cpu_s"]
     cpu_ratio = q["poll_app_ms"] / q["booking_app_ms"] if q["booking_app_ms"] else 0.0
     return [
@@ -662,34 +663,34 @@ def queue_section(q: dict) -> list[str]:
         "| figure | value | target | met |",
         "|---|---:|---:|---|",
         f"| admitted bookings/s / the path with no crowd | {ratio:.2f} "
-        f"({q['queued_rps']:.0f} / {q['sustained']:.0f}) | ≥ 0.9 | {verdict(ratio >= 0.9)} |",
-        f"| p99 of admitted bookings, ms | {q['queued_booking_p99']:.1f} | ≤ 100 "
-        f"| {verdict(q['queued_booking_p99'] <= 100)} |",
-        f"| p99 of polls, ms ({q['polls']} polls) | {q['poll_p99']:.1f} | ≤ 20 "
-        f"| {verdict(q['poll_p99'] <= 20)} |",
-        f"| p99 of joins, ms | {q['join_p99']:.1f} | | |",
-        f"| 5xx | {q['queued_5xx']} | 0 | {verdict(q['queued_5xx'] == 0)} |",
-        f"| answers out of arrival order (of {q['observations']} polls) "
-        f"| {q['order_violations']} | 0 | {verdict(q['order_violations'] == 0)} |",
+        f"({queued['rps']:.0f} / {q['sustained']:.0f}) | ≥ 0.9 | {verdict(ratio >= 0.9)} |",
+        f"| p99 of admitted bookings, ms | {queued['booking_p99']:.1f} | ≤ 100 "
+        f"| {verdict(queued['booking_p99'] <= 100)} |",
+        f"| p99 of polls, ms ({queued['polls']} polls) | {queued['poll_p99']:.1f} | ≤ 20 "
+        f"| {verdict(queued['poll_p99'] <= 20)} |",
+        f"| p99 of joins, ms | {queued['join_p99']:.1f} | | |",
+        f"| 5xx | {queued['5xx']} | 0 | {verdict(queued['5xx'] == 0)} |",
+        f"| answers out of arrival order (of {queued['observations']} polls) "
+        f"| {queued['order_violations']} | 0 | {verdict(queued['order_violations'] == 0)} |",
         f"| app CPU a poll / a booking's | {cpu_ratio:.3f} ({q['poll_app_ms']:.2f} ms / "
         f"{q['booking_app_ms']:.2f} ms) | ≤ 0.1 | {verdict(cpu_ratio <= 0.1)} |",
         "",
         "| the same crowd | booked | bookings/s | p99 ms | timeouts (10 s) | 429 | 409 | 5xx |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
-        f"| with the queue at the path's rate | {q['queued_bookings']} | {q['queued_rps']:.0f} "
-        f"| {q['queued_booking_p99']:.1f} | {q['queued_timeouts']} | 0 | 0 | {q['queued_5xx']} |",
+        f"| with the queue at the path's rate | {queued['bookings']} | {queued['rps']:.0f} "
+        f"| {queued['booking_p99']:.1f} | {queued['timeouts']} | 0 | 0 | {queued['5xx']} |",
         f"| with the queue at {GUIDED_RATE:.0%} of the path "
-        f"({q['guided_rate_per_minute']} a minute) | {q['guided_bookings']} "
-        f"| {q['guided_rps']:.0f} | {q['guided_booking_p99']:.1f} | {q['guided_timeouts']} "
-        f"| 0 | 0 | {q['guided_5xx']} |",
+        f"({guided['rate_per_minute']} a minute) | {guided['bookings']} "
+        f"| {guided['rps']:.0f} | {guided['booking_p99']:.1f} | {guided['timeouts']} "
+        f"| 0 | 0 | {guided['5xx']} |",
         f"| without it | {q['open_bookings']} | {q['open_rps']:.0f} | {q['open_p99']:.1f} "
         f"| {q['open_timeouts']} | {q['open_429']} | {q['open_409']} | {q['open_5xx']} |",
         "",
         f"At {GUIDED_RATE:.0%} of the path, the most docs/operations.md advises, the same crowd's "
-        f"admitted bookings came at {q['guided_rps']:.0f} a second "
-        f"({q['guided_rps'] / (q['guided_rate_per_minute'] / 60):.2f} of that rate), with a p99 "
-        f"of {q['guided_poll_p99']:.1f} ms for polls and {q['guided_join_p99']:.1f} ms for "
-        f"joins; {q['guided_order_violations']} answers out of arrival order.",
+        f"admitted bookings came at {guided['rps']:.0f} a second "
+        f"({guided['rps'] / (guided['rate_per_minute'] / 60):.2f} of that rate), with a p99 "
+        f"of {guided['poll_p99']:.1f} ms for polls and {guided['join_p99']:.1f} ms for "
+        f"joins; {guided['order_violations']} answers out of arrival order.",
         "",
         "Where the machine's CPU went while the queued crowd at the path's full rate was served "
         f"({q['queued_wall_s']:.1f} s on {q['cores']} cores, "
