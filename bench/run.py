@@ -1313,14 +1313,14 @@ def main() -> int:
             ]
             print("\n".join(medians + reference_section(flash) + granian_section(flash)))
             return 1 if sale.problems else 0
+        if args.webhook_only:  # the two services only: no metrics service, no crowd
+            return webhook_comparison(flash, sale.problems + books_balance())
         queue = onsale_with_queue(sale, flash["evently-16"]["rps"], flash["evently-16"]["app_ms"])
         problems = (
             sale.problems + books_balance() + metrics_count_every_booking(event_sets["metrics-16"])
         )
         if problems:
             print("\n".join(problems), file=sys.stderr)
-        if args.webhook_only:
-            return webhook_comparison(flash, problems)
         growth_rows = [] if args.skip_growth or problems else growth(args.seconds)
     text = report(flash, plan, growth_rows, args, redis, queue)
     print(text)
